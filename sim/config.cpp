@@ -1,0 +1,153 @@
+#include "sim/config.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "sim/error.hpp"
+#include "sim/text_util.hpp"
+
+#ifndef TILESIM_SOURCE_DIR
+#error "TILESIM_SOURCE_DIR must be defined by the build"
+#endif
+
+namespace tilesim {
+namespace fs = std::filesystem;
+
+namespace {
+std::string join_key(const std::string& path, const std::string& key) {
+  return path.empty() ? key : path + "." + key;
+}
+std::string mark_text(const std::string& file, const YAML::Mark& mark) {
+  if (mark.is_null()) return file;
+  return cat(file, ":", mark.line + 1, ":", mark.column + 1);
+}
+}  // namespace
+
+void ConfigTree::merge_node(YAML::Node target, const YAML::Node& source, const std::string& path,
+                            const std::string& file) {
+  for (auto it = source.begin(); it != source.end(); ++it) {
+    if (!it->first.IsScalar())
+      throw ConfigError(cat(mark_text(file, it->first.Mark()), ": keys must be plain names"));
+    const std::string key = it->first.Scalar();
+    const std::string full = join_key(path, key);
+    const YAML::Node& value = it->second;
+    origins_[full] = mark_text(file, it->first.Mark());
+    if (value.IsMap()) {
+      if (!target[key] || !target[key].IsMap()) target[key] = YAML::Node(YAML::NodeType::Map);
+      merge_node(target[key], value, full, file);
+    } else {
+      target[key] = YAML::Clone(value);
+    }
+  }
+}
+
+void ConfigTree::merge_text(const std::string& text, const std::string& origin) {
+  YAML::Node doc;
+  try {
+    doc = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(cat(mark_text(origin, e.mark), ": error: malformed YAML: ", e.msg));
+  }
+  if (!doc || doc.IsNull()) return;  // an empty file is a valid (empty) layer
+  if (!doc.IsMap()) throw ConfigError(cat(origin, ": error: the top level of a config must be a map of keys"));
+  merge_node(root_, doc, "", origin);
+}
+
+void ConfigTree::merge_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError(cat("cannot read config file '", path, "'"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  merge_text(ss.str(), path);
+}
+
+void ConfigTree::apply_override(const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw ConfigError(cat("--set '", assignment, "': expected key.path=value"));
+  const std::string key(trim(assignment.substr(0, eq)));
+  const std::string value(trim(assignment.substr(eq + 1)));
+  const auto parts = split(key, '.');
+  for (const auto& p : parts)
+    if (p.empty()) throw ConfigError(cat("--set '", assignment, "': empty component in key '", key, "'"));
+  YAML::Node node;
+  node.reset(root_);
+  std::string path;
+  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+    path = join_key(path, parts[i]);
+    YAML::Node next = node[parts[i]];
+    if (!next || next.IsNull()) {
+      node[parts[i]] = YAML::Node(YAML::NodeType::Map);
+    } else if (!next.IsMap()) {
+      throw ConfigError(cat("--set '", assignment, "': '", path, "' is a value, not a section"));
+    }
+    node.reset(node[parts[i]]);  // rebind; `node = ...` would overwrite the referenced node (yaml-cpp)
+  }
+  node[parts.back()] = value;
+  origins_[key] = "--set";
+}
+
+std::string ConfigTree::origin(const std::string& dotted_key) const {
+  const auto it = origins_.find(dotted_key);
+  return it == origins_.end() ? std::string() : it->second;
+}
+
+std::string ConfigTree::dump() const {
+  YAML::Emitter out;
+  out << root_;
+  return std::string(out.c_str()) + "\n";
+}
+
+std::vector<std::string> preset_dirs() {
+  std::vector<std::string> dirs;
+  if (const char* env = std::getenv("TILESIM_PRESETS")) {
+    for (const auto& d : split(env, ':'))
+      if (!d.empty()) dirs.push_back(d);
+  }
+  dirs.push_back(std::string(TILESIM_SOURCE_DIR) + "/arch/presets");
+  return dirs;
+}
+
+std::vector<PresetInfo> list_presets() {
+  std::vector<PresetInfo> out;
+  for (const auto& dir : preset_dirs()) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) continue;
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(dir, ec))
+      if (entry.path().extension() == ".yaml") files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) {
+      const std::string name = f.stem().string();
+      if (std::any_of(out.begin(), out.end(), [&](const PresetInfo& p) { return p.name == name; })) continue;
+      PresetInfo info{name, f.string(), ""};
+      try {
+        const YAML::Node doc = YAML::LoadFile(f.string());
+        if (doc && doc.IsMap() && doc["description"]) info.description = doc["description"].as<std::string>();
+      } catch (const YAML::Exception& e) {
+        info.description = cat("(unreadable: ", e.msg, ")");
+      }
+      out.push_back(info);
+    }
+  }
+  return out;
+}
+
+std::string find_preset(const std::string& name) {
+  std::string stem = name;
+  if (stem.size() > 5 && stem.substr(stem.size() - 5) == ".yaml") stem = stem.substr(0, stem.size() - 5);
+  std::vector<std::string> names;
+  for (const auto& p : list_presets()) {
+    if (p.name == stem) return p.path;
+    names.push_back(p.name);
+  }
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+  throw ConfigError(cat("unknown preset '", name, "'", did_you_mean(stem, names),
+                        "; available: ", list.empty() ? "(none)" : list, " (see `tilesim presets`)"));
+}
+
+}  // namespace tilesim

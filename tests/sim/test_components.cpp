@@ -1,0 +1,116 @@
+#include "tests/sim/test_components.hpp"
+
+#include "sim/clock_domain.hpp"
+#include "sim/component_registry.hpp"
+#include "sim/config.hpp"
+#include "sim/system.hpp"
+
+namespace tilesim::test {
+
+namespace {
+const RegisterComponent<Burst> kBurst("test_burst", "test: sends a burst of messages at one cycle");
+const RegisterComponent<Recorder> kRecorder("test_recorder", "test: records message arrival order");
+const RegisterComponent<Sleeper> kSleeper("test_sleeper", "test: sleeps on a timer");
+const RegisterComponent<WaitThenSend> kWait("test_wait_then_send", "test: waits for a message, then sends");
+const RegisterComponent<Bouncer> kBouncer("test_bouncer", "test: bounces messages forever");
+}  // namespace
+
+ParamSchema Burst::param_schema() {
+  ParamSchema s;
+  s.integer("count", 3, "messages to send", 0).integer("at", 0, "cycle to send at", 0).choice(
+      "priority", "request", {"urgent", "response", "request", "background"}, "priority of the messages");
+  return s;
+}
+Burst::Burst(const ComponentContext& ctx) : Component(ctx) {}
+void Burst::init() { wake_at(Cycle(static_cast<std::uint64_t>(params().integer("at")))); }
+bool Burst::tick(Cycle) {
+  if (sent_) return false;
+  sent_ = true;
+  const std::string p = params().string("priority");
+  const Priority prio = p == "urgent" ? Priority::urgent : p == "response" ? Priority::response
+                        : p == "request" ? Priority::request : Priority::background;
+  for (int i = 0; i < params().integer("count"); ++i) out.send({name(), i}, prio);
+  return false;
+}
+
+ParamSchema Recorder::param_schema() { return ParamSchema(); }
+Recorder::Recorder(const ComponentContext& ctx) : Component(ctx) {}
+bool Recorder::tick(Cycle) {
+  while (in.ready()) {
+    const TestMsg m = in.pop();
+    order.push_back(m.from + "#" + std::to_string(m.seq));
+    times.push_back(clock().now_tick());
+  }
+  return false;
+}
+
+ParamSchema Sleeper::param_schema() {
+  ParamSchema s;
+  s.integer("sleep", 1000000, "cycles to sleep between ticks", 1).integer("wakes", 1, "timer wake-ups", 0);
+  return s;
+}
+Sleeper::Sleeper(const ComponentContext& ctx)
+    : Component(ctx),
+      sleep_(static_cast<std::uint64_t>(params().integer("sleep"))),
+      remaining_(static_cast<std::uint64_t>(params().integer("wakes"))) {}
+void Sleeper::init() { wake_at(Cycle(0)); }
+bool Sleeper::tick(Cycle now) {
+  ++tick_calls;
+  note_progress();
+  if (remaining_ == 0) return false;
+  --remaining_;
+  wake_at(now + sleep_);
+  return false;
+}
+
+ParamSchema WaitThenSend::param_schema() {
+  ParamSchema s;
+  s.boolean("starter", false, "send once at cycle 0 without waiting");
+  return s;
+}
+WaitThenSend::WaitThenSend(const ComponentContext& ctx) : Component(ctx) {}
+void WaitThenSend::init() {
+  if (params().boolean("starter")) wake_at(Cycle(0));
+}
+bool WaitThenSend::tick(Cycle) {
+  if (params().boolean("starter") && !received_ && in.pending() == 0) {
+    out.send({name(), 0});
+    return false;
+  }
+  while (in.ready()) {
+    in.pop();
+    if (!received_) {
+      received_ = true;
+      note_progress();
+      if (!params().boolean("starter")) out.send({name(), 1});
+    }
+  }
+  return false;
+}
+std::string WaitThenSend::waiting_on() const { return "a message on " + in.full_name() + " from " + in.peer_name(); }
+
+ParamSchema Bouncer::param_schema() {
+  ParamSchema s;
+  s.boolean("starter", false, "send the first message");
+  return s;
+}
+Bouncer::Bouncer(const ComponentContext& ctx) : Component(ctx) {}
+void Bouncer::init() {
+  if (params().boolean("starter")) wake_at(Cycle(0));
+}
+bool Bouncer::tick(Cycle) {
+  if (params().boolean("starter") && !started_) {
+    started_ = true;
+    out.send({name(), 0});
+  }
+  while (in.ready()) out.send(in.pop());
+  return false;
+}
+
+std::unique_ptr<Simulator> build_from_yaml(const std::string& yaml) {
+  ConfigTree tree;
+  tree.merge_text(yaml, "test.yaml");
+  return build_system(parse_system(tree));
+}
+
+}  // namespace tilesim::test
