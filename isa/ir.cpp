@@ -820,6 +820,29 @@ std::vector<Type> rule_slice(const std::vector<Type>& o, const Attrs& attrs) {
   return {Type::tile_of(o[0].dtype, sizes, MemSpace::reg)};
 }
 
+std::vector<Type> rule_subtile(const std::vector<Type>& o, const Attrs& attrs) {
+  require_on_chip_tile(o[0], "subtile", 0);
+  const Type& x = o[0];
+  const size_t n_idx = o.size() - 1;
+  if (static_cast<int>(n_idx) != x.rank())
+    rule_fail("'subtile' indexes a rank-" + std::to_string(x.rank()) + " tile with " + std::to_string(n_idx) +
+              " block coordinate" + (n_idx == 1 ? "" : "s"));
+  for (size_t i = 1; i < o.size(); ++i)
+    if (!o[i].is_int_scalar()) rule_fail("block coordinates of 'subtile' must be index or i32 scalars, got " + ts(o[i]));
+  const std::vector<Expr>& shape = find_attr(attrs, "shape")->exprs;
+  check_tile_shape(shape, "subtile shape");
+  if (shape.size() != x.shape.size())
+    rule_fail("'subtile' shape " + shape_to_string(shape) + " must have the rank of " + ts(x));
+  for (size_t d = 0; d < shape.size(); ++d) {
+    auto whole = const_value(x.shape[d]);
+    auto part = const_value(shape[d]);
+    if (whole && part && *whole % *part != 0)
+      rule_fail("'subtile' block dim " + std::to_string(*part) + " does not divide dim " + std::to_string(d) + " (" +
+                std::to_string(*whole) + ") of " + ts(x));
+  }
+  return {Type::tile_of(x.dtype, shape, x.space)};
+}
+
 std::vector<Type> rule_concat(const std::vector<Type>& o, const Attrs& attrs) {
   for (size_t i = 0; i < o.size(); ++i) require_on_chip_tile(o[i], "concat", i);
   const int axis = checked_axis(attrs, o[0].rank(), "concat");
@@ -1047,6 +1070,7 @@ std::vector<Type> apply_rule(const Kernel& kernel, OpId op, const std::vector<Ty
     case TypeRule::broadcast: return rule_broadcast(o, attrs);
     case TypeRule::reshape: return rule_reshape(o, attrs);
     case TypeRule::slice: return rule_slice(o, attrs);
+    case TypeRule::subtile: return rule_subtile(o, attrs);
     case TypeRule::concat: return rule_concat(o, attrs);
     case TypeRule::gather: return rule_gather(o, attrs);
     case TypeRule::scatter: return rule_scatter(o, attrs);
@@ -1082,7 +1106,7 @@ std::vector<Type> apply_rule(const Kernel& kernel, OpId op, const std::vector<Ty
       return {r, Type::token_type()};
     }
     case TypeRule::index_scalar: {
-      if (op != OpId::cluster_rank) {
+      if (op == OpId::program_id || op == OpId::num_programs) {
         const int64_t axis = attr_int(attrs, "axis", 0);
         if (axis < 0 || axis > 2) rule_fail("grid axis must be 0, 1 or 2, got " + std::to_string(axis));
       }

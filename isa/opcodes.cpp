@@ -133,6 +133,12 @@ std::vector<OpcodeInfo> build_table() {
                 {"sizes", K::exprs, true, "", {}, "extent in each dim"}},
                T::none, "the box offsets .. offsets+sizes-1", {C::data_movement, 0, "bytes = result bytes"},
                "%s = slice %x offsets=[0, 64] sizes=[128, 64]"});
+  t.push_back({OpId::subtile, "subtile", OpClass::transform, "x: tile[i, j, ...] (block coordinates)",
+               "a view of x (same space) of `shape`", 1, -1, 0, 1, R::subtile, "",
+               {{"shape", K::exprs, true, "", {}, "block shape; each dim divides x's"}}, T::none,
+               "block (i, j, ...) of x viewed as a grid of `shape` blocks: elements [i*S0, (i+1)*S0) x ...; a "
+               "view, so it stays in x's space (e.g. one consumer's half of a shared scratch stage)",
+               {C::data_movement, 0, "bytes = 0 (a view)"}, "%ah = subtile %a[%half, %c0] shape=[64, 64]"});
   t.push_back({OpId::concat, "concat", OpClass::transform, "parts: tile, tile, ...", "tile @reg", 2, -1, -1,
                1, R::concat, "", {kAxisReq}, T::none, "join along `axis`",
                {C::data_movement, 0, "bytes = result bytes"}, "%y = concat %a, %b axis=1"});
@@ -223,6 +229,10 @@ std::vector<OpcodeInfo> build_table() {
   t.push_back({OpId::cluster_rank, "cluster_rank", OpClass::control, "(none)", "index", 0, 0, -1, 1,
                R::index_scalar, "", {}, T::none, "this program's rank within its cluster (0 without clusters)",
                {C::scalar, 1, "1 scalar op"}, "%r = cluster_rank"});
+  t.push_back({OpId::role_instance, "role_instance", OpClass::control, "(none)", "index", 0, 0, -1, 1,
+               R::index_scalar, "", {}, T::none,
+               "which instance of its role (0..count-1) runs this code, e.g. 0 or 1 in `role consumer x2`",
+               {C::scalar, 1, "1 scalar op"}, "%half = role_instance"});
   t.push_back({OpId::constant, "const", OpClass::control, "(none)", "written scalar type", 0, 0, -1, 1,
                R::explicit_type, "value", {{"value", K::number, true, "", {}, "the constant (positional)"}},
                T::none, "a scalar constant", {C::scalar, 1, "1 scalar op"}, "%c64 = const 64 : index"});

@@ -27,11 +27,11 @@ enum class OpId : uint16_t {
   // reduce
   reduce_sum, reduce_max, reduce_min,
   // transform
-  transpose, broadcast, reshape, slice, concat, gather, scatter, iota, full, zeros, move,
+  transpose, broadcast, reshape, slice, subtile, concat, gather, scatter, iota, full, zeros, move,
   // sync / communicate
   load, store, copy_async, wait, barrier, fence, atomic_add, put, get, release, cluster_load,
   // control
-  program_id, num_programs, cluster_rank, constant, rem, cdiv, for_, if_, yield,
+  program_id, num_programs, cluster_rank, role_instance, constant, rem, cdiv, for_, if_, yield,
   count_  // number of opcodes; not an opcode
 };
 
@@ -54,11 +54,11 @@ enum class TypeRule {
   select,           // i1 condition, two values of one dtype, broadcast over all three
   cast,             // same shape, dtype from attribute `to`
   reduce,           // drop (or keep as 1) dim `axis`
-  transpose, broadcast, reshape, slice, concat, gather, scatter,
+  transpose, broadcast, reshape, slice, subtile, concat, gather, scatter,
   explicit_type,    // result type written in the text (`: type`), checked by a per-op rule
   move,             // same tile, space from attribute `space`
   load, store, copy_async, wait, barrier, fence, atomic_add, put, get, release, cluster_load,
-  index_scalar,     // -> index (program_id, num_programs, cluster_rank)
+  index_scalar,     // -> index (program_id, num_programs, cluster_rank, role_instance)
   scalar_int_binary,  // rem, cdiv on integer scalars
   for_, if_, yield,
 };

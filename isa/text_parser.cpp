@@ -9,6 +9,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "isa/tile_value.hpp"
 #include "isa/verifier.hpp"
 #include "sim/error.hpp"
 

@@ -13,13 +13,77 @@ namespace tilesim {
 
 namespace {
 
-const std::vector<std::string> kTopLevelKeys = {"description", "sim", "clocks", "components", "links"};
+const std::vector<std::string> kTopLevelKeys = {"description", "system", "sim", "clocks", "components", "links"};
+
+bool is_reserved(const std::string& key) {
+  return std::find(kTopLevelKeys.begin(), kTopLevelKeys.end(), key) != kTopLevelKeys.end();
+}
+
+/// Check that every key under `node` (at dotted `path`, "" for the root) is either reserved (root only),
+/// a declared section, or a namespace leading to one; errors name the key with a did-you-mean.
+void check_section_keys(const YAML::Node& node, const std::string& path,
+                        const std::vector<std::string>& section_paths, const ConfigTree& tree,
+                        const std::string& system_kind);
 
 /// Re-throw a ConfigError with the place the offending key was written, when known.
 [[noreturn]] void rethrow_with_origin(const ConfigError& e, const ConfigTree& tree, const std::string& key) {
   const std::string where = tree.origin(key);
   if (where.empty()) throw e;
   throw ConfigError(cat(e.what(), " [", key, " set at ", where, "]"));
+}
+
+void check_section_keys(const YAML::Node& node, const std::string& path,
+                        const std::vector<std::string>& section_paths, const ConfigTree& tree,
+                        const std::string& system_kind) {
+  // Map-valued names that may appear at this level: reserved keys at the root, else the next component of
+  // every declared section below `path`. Scalars inside a section are its parameters, which
+  // ParamValues::resolve checks against the section's schema.
+  const bool is_section =
+      !path.empty() && std::find(section_paths.begin(), section_paths.end(), path) != section_paths.end();
+  std::vector<std::string> allowed;
+  if (path.empty()) allowed = kTopLevelKeys;
+  const std::string prefix = path.empty() ? "" : path + ".";
+  for (const auto& sp : section_paths) {
+    if (sp.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string rest = sp.substr(prefix.size());
+    const std::string head = rest.substr(0, rest.find('.'));
+    if (std::find(allowed.begin(), allowed.end(), head) == allowed.end()) allowed.push_back(head);
+  }
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    const std::string key = it->first.Scalar();
+    const std::string full = prefix + key;
+    if (path.empty() && is_reserved(key)) continue;
+    const bool known = std::find(allowed.begin(), allowed.end(), key) != allowed.end();
+    if (known) {
+      if (!it->second.IsMap())
+        throw ConfigError(cat("'", full, "' is a section, not a value (its keys are listed by `tilesim params ",
+                              system_kind.empty() ? std::string("KIND") : system_kind, "`)"));
+      check_section_keys(it->second, full, section_paths, tree, system_kind);
+      continue;
+    }
+    if (is_section && !it->second.IsMap()) continue;  // a parameter: checked by its schema
+    std::string list;
+    for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+    try {
+      throw ConfigError(cat("unknown key '", full, "'",
+                            path.empty() && system_kind.empty() ? " at the top level" : "",
+                            did_you_mean(key, allowed), "; valid here: ", list.empty() ? "(parameters only)" : list));
+    } catch (const ConfigError& e) {
+      rethrow_with_origin(e, tree, full);
+    }
+  }
+}
+
+YAML::Node find_node(const YAML::Node& root, const std::string& dotted) {
+  YAML::Node node;
+  node.reset(root);
+  for (const auto& part : split(dotted, '.')) {
+    if (!node.IsMap()) return YAML::Node();
+    const YAML::Node child = node[part];
+    if (!child) return YAML::Node();
+    node.reset(child);
+  }
+  return node;
 }
 
 std::map<std::string, std::string> scalar_map(const YAML::Node& node, const std::string& path,
@@ -61,18 +125,38 @@ ParamSchema link_schema() {
 SystemSpec parse_system(const ConfigTree& tree) {
   const YAML::Node& root = tree.root();
   SystemSpec spec;
-  for (auto it = root.begin(); it != root.end(); ++it) {
-    const std::string key = it->first.Scalar();
-    if (std::find(kTopLevelKeys.begin(), kTopLevelKeys.end(), key) == kTopLevelKeys.end()) {
-      try {
-        throw ConfigError(cat("unknown top-level key '", key, "'", did_you_mean(key, kTopLevelKeys),
-                              "; valid keys: description, sim, clocks, components, links"));
-      } catch (const ConfigError& e) {
-        rethrow_with_origin(e, tree, key);
-      }
+  if (root["description"]) spec.description = root["description"].Scalar();
+
+  // system kind and its sections
+  std::vector<std::pair<std::string, ParamSchema>> sections;
+  if (root["system"]) {
+    try {
+      if (!root["system"].IsScalar()) throw ConfigError("system: expected the name of a system kind");
+      spec.system_kind = root["system"].Scalar();
+      sections = SystemRegistry::instance().get(spec.system_kind, "system").make({})->sections();
+    } catch (const ConfigError& e) {
+      rethrow_with_origin(e, tree, "system");
     }
   }
-  if (root["description"]) spec.description = root["description"].Scalar();
+  std::vector<std::string> section_paths;
+  for (const auto& sec : sections) section_paths.push_back(sec.first);
+  check_section_keys(root, "", section_paths, tree, spec.system_kind);
+  std::map<std::string, ParamValues> section_values;
+  for (const auto& [path, schema] : sections) {
+    try {
+      // Keys that are sub-sections of this section are not its parameters.
+      std::vector<std::string> children;
+      for (const auto& sp : section_paths)
+        if (sp.size() > path.size() + 1 && sp.compare(0, path.size() + 1, path + ".") == 0) {
+          const std::string rest = sp.substr(path.size() + 1);
+          children.push_back(rest.substr(0, rest.find('.')));
+        }
+      section_values[path] = ParamValues::resolve(schema, scalar_map(find_node(root, path), path, children), path);
+    } catch (const ConfigError& e) {
+      rethrow_with_origin(e, tree, path);
+    }
+  }
+  spec.sections = SystemSections(std::move(section_values));
 
   // sim
   try {
@@ -83,8 +167,11 @@ SystemSpec parse_system(const ConfigTree& tree) {
 
   // clocks
   const YAML::Node clocks = root["clocks"];
-  if (!clocks || !clocks.IsMap() || clocks.size() == 0)
-    throw ConfigError("the config declares no clock: add e.g. `clocks: {core: 1.83GHz}`");
+  const bool has_clocks = clocks && clocks.IsMap() && clocks.size() > 0;
+  if (!has_clocks && spec.system_kind.empty())
+    throw ConfigError("the config declares no clock: add e.g. `clocks: {core: 1.83GHz}` (or name a `system:`)");
+  if (clocks && !clocks.IsNull() && !clocks.IsMap()) throw ConfigError("clocks: expected a map of name: frequency");
+  if (has_clocks)
   for (auto it = clocks.begin(); it != clocks.end(); ++it) {
     const std::string name = it->first.Scalar();
     const std::string key = "clocks." + name;
@@ -119,7 +206,8 @@ SystemSpec parse_system(const ConfigTree& tree) {
         const auto& entry = ComponentRegistry::instance().get(cs.kind, path + ".kind");
         if (node["clock"]) {
           cs.clock = node["clock"].Scalar();
-          if (std::find(clock_names.begin(), clock_names.end(), cs.clock) == clock_names.end())
+          if (spec.system_kind.empty() &&
+              std::find(clock_names.begin(), clock_names.end(), cs.clock) == clock_names.end())
             throw ConfigError(cat(path, ".clock: unknown clock '", cs.clock, "'", did_you_mean(cs.clock, clock_names)));
         } else if (spec.clocks.size() == 1) {
           cs.clock = spec.clocks.front().name;
@@ -169,9 +257,17 @@ SystemSpec parse_system(const ConfigTree& tree) {
 std::unique_ptr<Simulator> build_system(const SystemSpec& spec) {
   auto sim = std::make_unique<Simulator>(spec.sim);
   for (const auto& c : spec.clocks) sim->add_clock(c.name, c.frequency_hz);
+  if (!spec.system_kind.empty())
+    SystemRegistry::instance().get(spec.system_kind, "system").make({})->build(*sim, spec.sections);
   for (const auto& cs : spec.components) {
     const auto& entry = ComponentRegistry::instance().get(cs.kind, "components." + cs.name + ".kind");
-    ComponentContext ctx{cs.name, cs.kind, cs.params, &sim->clock(cs.clock), sim.get()};
+    ClockDomain* clk = nullptr;
+    try {
+      clk = &sim->clock(cs.clock);
+    } catch (const ConfigError& e) {
+      throw ConfigError(cat("components.", cs.name, ".clock: ", e.what()));
+    }
+    ComponentContext ctx{cs.name, cs.kind, cs.params, clk, sim.get()};
     sim->add(entry.make(ctx));
   }
   for (const auto& ls : spec.links) {
@@ -212,36 +308,54 @@ std::unique_ptr<Simulator> build_system(const SystemSpec& spec) {
 }
 
 std::string resolved_config_yaml(const SystemSpec& spec) {
+  YAML::Node root(YAML::NodeType::Map);
+  root["description"] = spec.description;
+  if (!spec.system_kind.empty()) root["system"] = spec.system_kind;
+  for (const auto& [path, values] : spec.sections.all()) {
+    YAML::Node node;
+    node.reset(root);
+    for (const auto& part : split(path, '.')) {
+      if (!node[part]) node[part] = YAML::Node(YAML::NodeType::Map);
+      YAML::Node child = node[part];
+      node.reset(child);
+    }
+    for (const auto& [k, v] : values.all()) node[k] = v.text;
+  }
+  YAML::Node sim(YAML::NodeType::Map);
+  for (const auto& [k, v] : spec.sim.all()) sim[k] = v.text;
+  root["sim"] = sim;
+  if (!spec.clocks.empty()) {
+    YAML::Node clocks(YAML::NodeType::Map);
+    for (const auto& c : spec.clocks)
+      clocks[c.name] = format_quantity(static_cast<double>(c.frequency_hz), UnitKind::frequency);
+    root["clocks"] = clocks;
+  }
+  if (!spec.components.empty()) {
+    YAML::Node comps(YAML::NodeType::Map);
+    for (const auto& cs : spec.components) {
+      YAML::Node c(YAML::NodeType::Map);
+      c["kind"] = cs.kind;
+      c["clock"] = cs.clock;
+      for (const auto& [k, v] : cs.params.all()) c[k] = v.text;
+      comps[cs.name] = c;
+    }
+    root["components"] = comps;
+  }
+  if (!spec.links.empty()) {
+    YAML::Node links(YAML::NodeType::Map);
+    for (const auto& ls : spec.links) {
+      YAML::Node l(YAML::NodeType::Map);
+      l.SetStyle(YAML::EmitterStyle::Flow);
+      l["from"] = ls.from_component + "." + ls.from_port;
+      l["to"] = ls.to_component + "." + ls.to_port;
+      l["latency"] = ls.latency_text;
+      l["capacity"] = ls.capacity;
+      links[ls.name] = l;
+    }
+    root["links"] = links;
+  }
   YAML::Emitter out;
-  out << YAML::BeginMap;
-  out << YAML::Key << "description" << YAML::Value << spec.description;
-  out << YAML::Key << "sim" << YAML::Value << YAML::BeginMap;
-  for (const auto& [k, v] : spec.sim.all()) out << YAML::Key << k << YAML::Value << v.text;
-  out << YAML::EndMap;
-  out << YAML::Key << "clocks" << YAML::Value << YAML::BeginMap;
-  for (const auto& c : spec.clocks)
-    out << YAML::Key << c.name << YAML::Value << format_quantity(static_cast<double>(c.frequency_hz), UnitKind::frequency);
-  out << YAML::EndMap;
-  out << YAML::Key << "components" << YAML::Value << YAML::BeginMap;
-  for (const auto& cs : spec.components) {
-    out << YAML::Key << cs.name << YAML::Value << YAML::BeginMap;
-    out << YAML::Key << "kind" << YAML::Value << cs.kind;
-    out << YAML::Key << "clock" << YAML::Value << cs.clock;
-    for (const auto& [k, v] : cs.params.all()) out << YAML::Key << k << YAML::Value << v.text;
-    out << YAML::EndMap;
-  }
-  out << YAML::EndMap;
-  out << YAML::Key << "links" << YAML::Value << YAML::BeginMap;
-  for (const auto& ls : spec.links) {
-    out << YAML::Key << ls.name << YAML::Value << YAML::Flow << YAML::BeginMap;
-    out << YAML::Key << "from" << YAML::Value << (ls.from_component + "." + ls.from_port);
-    out << YAML::Key << "to" << YAML::Value << (ls.to_component + "." + ls.to_port);
-    out << YAML::Key << "latency" << YAML::Value << ls.latency_text;
-    out << YAML::Key << "capacity" << YAML::Value << ls.capacity;
-    out << YAML::EndMap;
-  }
-  out << YAML::EndMap;
-  out << YAML::EndMap;
+  out << root;
   return std::string(out.c_str()) + "\n";
 }
 

@@ -5,6 +5,8 @@
 //   clocks:     {core: 1.83GHz, mem: 1.6GHz}
 //   components: {gen: {kind: traffic_generator, clock: core, requests: 1000}, ...}
 //   links:      {gen_to_mem: {from: gen.req, to: mem.req, latency: 10ns, capacity: 0}, ...}
+// or, for an architecture preset, `system: <kind>` plus that kind's parameter sections (system_kind.hpp);
+// both may be combined (a system plus extra components linked to its ports).
 // Links are named (a map, not a list) so layering and --set reach them: --set links.gen_to_mem.latency=20ns.
 #pragma once
 
@@ -16,6 +18,7 @@
 #include "sim/config.hpp"
 #include "sim/params.hpp"
 #include "sim/simulator.hpp"
+#include "sim/system_kind.hpp"
 
 namespace tilesim {
 
@@ -42,6 +45,8 @@ struct LinkSpec {
 
 struct SystemSpec {
   std::string description;
+  std::string system_kind;   // "" = a plain netlist (clocks/components/links only)
+  SystemSections sections;   // the system kind's resolved parameter sections
   ParamValues sim;
   std::vector<ClockSpec> clocks;
   std::vector<ComponentSpec> components;

@@ -14,6 +14,7 @@
 #include "sim/error.hpp"
 #include "sim/run.hpp"
 #include "sim/simulator.hpp"
+#include "sim/system_kind.hpp"
 #include "sim/text_util.hpp"
 
 namespace po = boost::program_options;
@@ -81,6 +82,7 @@ int cmd_run(const std::vector<std::string>& args) {
 
 void print_schema(const ParamSchema& s, const std::string& description) {
   std::cout << s.kind() << (description.empty() ? "" : " — " + description) << "\n";
+  if (s.decls().empty()) std::cout << "  (no parameters)\n";
   for (const auto& d : s.decls()) {
     std::string type = param_type_name(d.type);
     if (d.type == ParamType::quantity) type = unit_kind_name(d.unit);
@@ -93,9 +95,19 @@ void print_schema(const ParamSchema& s, const std::string& description) {
   }
 }
 
+void print_system_kind(const std::string& name) {
+  const auto& e = SystemRegistry::instance().get(name, "tilesim params");
+  std::cout << "system " << name << " — " << e.description << "\n";
+  for (auto& [path, schema] : e.make({})->sections()) {
+    schema.set_kind(path);
+    std::cout << "\n";
+    print_schema(schema, "");
+  }
+}
+
 int cmd_params(const std::vector<std::string>& args) {
   po::options_description opts("tilesim params [KIND]\n\nList declared parameters (all kinds, or one)");
-  opts.add_options()("help,h", "this help")("kind", po::value<std::string>(), "component kind, or `sim`");
+  opts.add_options()("help,h", "this help")("kind", po::value<std::string>(), "component kind, system kind, or `sim`");
   po::positional_options_description pos;
   pos.add("kind", 1);
   const auto vm = parse(args, opts, &pos);
@@ -110,6 +122,10 @@ int cmd_params(const std::vector<std::string>& args) {
       print_schema(sim_param_schema(), "run control (the `sim:` section)");
       return kExitOk;
     }
+    if (SystemRegistry::instance().find(kind)) {
+      print_system_kind(kind);
+      return kExitOk;
+    }
     const auto& e = reg.get(kind, "tilesim params");
     print_schema(e.schema(), e.description);
     return kExitOk;
@@ -119,6 +135,10 @@ int cmd_params(const std::vector<std::string>& args) {
     std::cout << "\n";
     const auto* e = reg.find(name);
     print_schema(e->schema(), e->description);
+  }
+  for (const auto& name : SystemRegistry::instance().names()) {
+    std::cout << "\n";
+    print_system_kind(name);
   }
   return kExitOk;
 }

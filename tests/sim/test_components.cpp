@@ -4,6 +4,7 @@
 #include "sim/component_registry.hpp"
 #include "sim/config.hpp"
 #include "sim/system.hpp"
+#include "sim/system_kind.hpp"
 
 namespace tilesim::test {
 
@@ -113,4 +114,39 @@ std::unique_ptr<Simulator> build_from_yaml(const std::string& yaml) {
   return build_system(parse_system(tree));
 }
 
+}  // namespace tilesim::test
+
+namespace tilesim::test {
+namespace {
+/// A system kind for tests: `ring.nodes` WaitThenSend components in a ring on one clock; node 0 starts.
+class RingSystem final : public SystemKind {
+ public:
+  std::vector<std::pair<std::string, ParamSchema>> sections() const override {
+    ParamSchema ring;
+    ring.integer("nodes", 4, "components in the ring", 2, 1000)
+        .quantity("clock", UnitKind::frequency, "1GHz", "the ring's clock")
+        .quantity("hop_latency", UnitKind::time, "2ns", "link latency between neighbours");
+    ParamSchema extra;
+    extra.boolean("starter", true, "whether node 0 starts (false: the ring deadlocks)");
+    return {{"ring", ring}, {"ring.start", extra}};
+  }
+  void build(Simulator& sim, const SystemSections& cfg) const override {
+    const ParamValues& ring = cfg.at("ring");
+    ClockDomain& clk = sim.add_clock("ring", static_cast<std::uint64_t>(ring.quantity("clock")));
+    const auto n = ring.integer("nodes");
+    std::vector<WaitThenSend*> nodes;
+    for (std::int64_t i = 0; i < n; ++i) {
+      const bool starter = i == 0 && cfg.at("ring.start").boolean("starter");
+      ParamValues p = ParamValues::resolve(WaitThenSend::param_schema(), {{"starter", starter ? "true" : "false"}},
+                                           "ring.node" + std::to_string(i));
+      auto c = std::make_unique<WaitThenSend>(ComponentContext{"node" + std::to_string(i), "test_wait_then_send", p, &clk, &sim});
+      nodes.push_back(c.get());
+      sim.add(std::move(c));
+    }
+    for (std::size_t i = 0; i < nodes.size(); ++i)
+      sim.connect(nodes[i]->out, nodes[(i + 1) % nodes.size()]->in, LinkParams{ring.ticks("hop_latency"), 0, 0});
+  }
+};
+const RegisterSystemKind<RingSystem> kRing("test_ring", "test: a ring of wait-then-send nodes");
+}  // namespace
 }  // namespace tilesim::test
