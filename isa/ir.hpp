@@ -158,7 +158,8 @@ constexpr ValueId kNoValue = -1;
 enum class ValueDef { param, channel, op_result, region_arg };
 
 struct ValueInfo {
-  std::string name;  // without sigil; unique in the kernel; empty only for unnamed unused tokens
+  std::string name;  // without sigil; never shadows a visible name (the Builder makes kernel-unique ones);
+                     // empty only for unnamed, unused tokens
   Type type;
   ValueDef def = ValueDef::op_result;
   SourceLoc loc;
@@ -227,7 +228,8 @@ struct Kernel {
 
   const ValueInfo& value(ValueId id) const { return values.at(static_cast<size_t>(id)); }
   const Type& type_of(ValueId id) const { return value(id).type; }
-  /// Value id of a parameter/channel/any value by name (without sigil), or kNoValue.
+  /// Id of the first value with this name (without sigil), or kNoValue. Names of values in sibling
+  /// regions/roles may repeat; parameters and channels are unique.
   ValueId find_value(std::string_view name) const;
   /// Scalar integer parameters: the symbols shapes may use.
   bool is_symbol(std::string_view name) const;

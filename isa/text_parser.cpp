@@ -317,16 +317,25 @@ class Parser {
   };
 
   // ---- values and scopes ----
-  struct ValueScope {
-    int scope;
-  };
+  // A name is visible from its definition to the end of its scope (kernel, role, for body, if branch).
+  // Names must not shadow a visible name; once a scope closes its names may be used again (each role
+  // can have its own %pm).
 
   int open_scope(std::string kind) {
-    scope_open_.push_back(true);
+    scope_names_.emplace_back();
     scope_kind_.push_back(std::move(kind));
-    return static_cast<int>(scope_open_.size()) - 1;
+    return static_cast<int>(scope_kind_.size()) - 1;
   }
-  void close_scope(int s) { scope_open_[static_cast<size_t>(s)] = false; }
+
+  void close_scope(int s) {
+    for (const std::string& n : scope_names_[static_cast<size_t>(s)]) {
+      auto it = names_.find(n);
+      if (it == names_.end()) continue;
+      hidden_names_[n] = it->second;
+      names_.erase(it);
+    }
+    scope_names_[static_cast<size_t>(s)].clear();
+  }
 
   ValueId define(const Token& name_tok, std::string name, Type type, ValueDef def) {
     if (!name.empty()) {
@@ -334,13 +343,16 @@ class Parser {
       if (it != names_.end()) {
         const ValueInfo& prev = k_->value(it->second);
         fail(name_tok, "redefinition of " + sigil(it->second) + name + " (first defined at " + loc_text(prev.loc) + ")",
-             "SSA names are unique within a kernel; pick a new name");
+             "a name may not be reused while it is visible; pick a new name");
       }
     }
     const auto id = static_cast<ValueId>(k_->values.size());
     k_->values.push_back(ValueInfo{name, std::move(type), def, loc_of(name_tok)});
     value_scope_.push_back(current_scope_);
-    if (!name.empty()) names_.emplace(std::move(name), id);
+    if (!name.empty()) {
+      scope_names_[static_cast<size_t>(current_scope_)].push_back(name);
+      names_.emplace(std::move(name), id);
+    }
     return id;
   }
 
@@ -357,7 +369,6 @@ class Parser {
       if (++checked > 4096) break;  // bound the work on huge inputs
       const bool is_bare = sigil(id).empty();
       if (is_bare == percent) continue;
-      if (!scope_open_[static_cast<size_t>(value_scope_[static_cast<size_t>(id)])]) continue;
       const int d = edit_distance(name, n);
       if (d < best_d) {
         best_d = d;
@@ -372,24 +383,27 @@ class Parser {
     const bool percent = t.kind == Tok::value_name;
     const std::string name(t.text);
     auto it = names_.find(name);
+    if (it == names_.end() && percent) {
+      auto hidden = hidden_names_.find(name);
+      if (hidden != hidden_names_.end()) {
+        const int s = value_scope_[static_cast<size_t>(hidden->second)];
+        const std::string& kind = scope_kind_[static_cast<size_t>(s)];
+        fail(t, "%" + name + " (defined at " + loc_text(k_->value(hidden->second).loc) + " inside a " + kind +
+                    ") is not visible here",
+             kind == "role" ? "values cross roles only through channels" : "pass it out of the region with yield");
+      }
+    }
     if (it == names_.end() || sigil(it->second).empty() == percent) {
       if (!percent) {
+        const std::string suggestion = suggest_value(name, false);
         fail(t, "unknown name '" + name + "'",
-             it != names_.end() ? "write %" + name : suggest_value(name, false).empty()
-                                                         ? "bare names refer to scalar kernel parameters"
-                                                         : suggest_value(name, false));
+             it != names_.end() ? "write %" + name
+                                : suggestion.empty() ? "bare names refer to scalar kernel parameters" : suggestion);
       }
       if (it != names_.end()) fail(t, "'" + name + "' is a scalar parameter: write it without '%'");
       fail(t, "unknown value %" + name, suggest_value(name, true));
     }
-    const ValueId id = it->second;
-    const int s = value_scope_[static_cast<size_t>(id)];
-    if (!scope_open_[static_cast<size_t>(s)])
-      fail(t, "%" + name + " (defined at " + loc_text(k_->value(id).loc) + " inside a " + scope_kind_[static_cast<size_t>(s)] +
-                  ") is not visible here",
-           scope_kind_[static_cast<size_t>(s)] == "role" ? "values cross roles only through channels"
-                                                         : "pass it out of the region with yield");
-    return id;
+    return it->second;
   }
 
   // ---- expressions ----
@@ -679,8 +693,9 @@ class Parser {
   void parse_kernel(Kernel& k) {
     k_ = &k;
     names_.clear();
+    hidden_names_.clear();
     value_scope_.clear();
-    scope_open_.clear();
+    scope_names_.clear();
     scope_kind_.clear();
     current_scope_ = open_scope("kernel");
     const Token kw = next();  // 'kernel'
@@ -1219,8 +1234,9 @@ class Parser {
 
   Kernel* k_ = nullptr;
   std::unordered_map<std::string, ValueId> names_;
+  std::unordered_map<std::string, ValueId> hidden_names_;  // names of closed scopes, for messages
   std::vector<int> value_scope_;
-  std::vector<bool> scope_open_;
+  std::vector<std::vector<std::string>> scope_names_;
   std::vector<std::string> scope_kind_;
   int current_scope_ = 0;
   bool defer_symbols_ = false;

@@ -449,6 +449,12 @@ class KernelVerifier {
         for (const Block& r : op.regions) tokens_block(r, waited, nullptr);
         continue;
       }
+      if (op.opcode == OpId::subtile && !op.operands.empty() && pending_.count(op.operands[0]) &&
+          !ordered(op.operands[0], op, waited) && !op.results.empty()) {
+        // a view reads nothing: it inherits the guard of the tile it views
+        pending_[op.results[0]] = pending_.at(op.operands[0]);
+        continue;
+      }
       for (ValueId v : op.operands)
         if (pending_.count(v) && !ordered(v, op, waited)) report_unordered(op, v);
       if (op.opcode == OpId::wait)

@@ -57,11 +57,47 @@ void ConfigTree::merge_text(const std::string& text, const std::string& origin) 
 }
 
 void ConfigTree::merge_file(const std::string& path) {
+  std::vector<std::string> chain;
+  merge_file_chain(path, chain);
+}
+
+void ConfigTree::merge_file_chain(const std::string& path, std::vector<std::string>& chain) {
   std::ifstream in(path);
   if (!in) throw ConfigError(cat("cannot read config file '", path, "'"));
   std::stringstream ss;
   ss << in.rdbuf();
-  merge_text(ss.str(), path);
+  YAML::Node doc;
+  try {
+    doc = YAML::Load(ss.str());
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(cat(mark_text(path, e.mark), ": error: malformed YAML: ", e.msg));
+  }
+  if (!doc || doc.IsNull()) return;
+  if (!doc.IsMap()) throw ConfigError(cat(path, ": error: the top level of a config must be a map of keys"));
+  const std::string canonical = fs::weakly_canonical(path).string();
+  if (std::find(chain.begin(), chain.end(), canonical) != chain.end()) {
+    std::string cycle;
+    for (const auto& c : chain) cycle += c + " -> ";
+    throw ConfigError(cat(path, ": `inherits` forms a cycle: ", cycle, canonical));
+  }
+  chain.push_back(canonical);
+  if (const YAML::Node parents = doc["inherits"]) {
+    std::vector<std::string> names;
+    if (parents.IsScalar()) names.push_back(parents.Scalar());
+    else if (parents.IsSequence())
+      for (const auto& p : parents) names.push_back(p.Scalar());
+    else throw ConfigError(cat(mark_text(path, parents.Mark()), ": inherits: expected a preset name or a list of them"));
+    for (const auto& n : names) {
+      try {
+        merge_file_chain(find_preset(n), chain);
+      } catch (const ConfigError& e) {
+        throw ConfigError(cat(mark_text(path, parents.Mark()), ": in `inherits: ", n, "`: ", e.what()));
+      }
+    }
+    doc.remove("inherits");
+  }
+  chain.pop_back();
+  merge_node(root_, doc, "", path);
 }
 
 void ConfigTree::apply_override(const std::string& assignment) {

@@ -16,6 +16,8 @@ class ConfigTree {
   ConfigTree() : root_(YAML::NodeType::Map) {}
 
   /// Merge a YAML file on top of what is there. Missing file or bad YAML -> ConfigError naming file:line:col.
+  /// A file whose top level has `inherits: PRESET` (or a list of presets) gets those presets merged
+  /// first, recursively (a cycle is an error); `inherits` itself is not kept in the tree.
   void merge_file(const std::string& path);
   /// Merge YAML text; `origin` names it in errors (e.g. a preset name).
   void merge_text(const std::string& text, const std::string& origin);
@@ -30,6 +32,7 @@ class ConfigTree {
 
  private:
   void merge_node(YAML::Node target, const YAML::Node& source, const std::string& path, const std::string& file);
+  void merge_file_chain(const std::string& path, std::vector<std::string>& chain);
   YAML::Node root_;
   std::map<std::string, std::string> origins_;
 };

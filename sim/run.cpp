@@ -30,7 +30,7 @@ RunOutcome run_simulation(const RunRequest& request) {
   for (const auto& p : request.presets) tree.merge_file(find_preset(p));
   for (const auto& f : request.config_files) tree.merge_file(f);
   for (const auto& o : request.overrides) tree.apply_override(o);
-  if (request.presets.empty() && request.config_files.empty())
+  if (request.presets.empty() && request.config_files.empty() && request.overrides.empty())
     throw ConfigError("nothing to run: give a preset (-p NAME, see `tilesim presets`) or a config file (-c FILE)");
   const SystemSpec spec = parse_system(tree);
 
@@ -43,6 +43,11 @@ RunOutcome run_simulation(const RunRequest& request) {
   }
   try {
     auto sim = build_system(spec);
+    if (request.check_only) {
+      sim->check_wiring();
+      out.report = cat("config ok: ", sim->components().size(), " components built and wired\n");
+      return out;
+    }
     out.info = sim->run();
     const StatsReport report = sim->stats_report();
     out.stats = stats_to_json(report);

@@ -16,6 +16,7 @@ struct RunRequest {
   std::vector<std::string> overrides;     // then these (key.path=value)
   std::string out_dir;                    // "" = write nothing
   std::string title;                      // report title; "" = the config's description
+  bool check_only = false;                // resolve, build and init, but do not run
 };
 
 struct RunOutcome {

@@ -195,14 +195,18 @@ void Simulator::end_kernel() {
   kernel_scopes_.push_back(snapshot("kernel", kernel_name_, kernel_begin_, now_tick() + 1, StatGroup::Scope::kernel));
 }
 
-RunInfo Simulator::run() {
-  if (ran_) throw SimulationError("Simulator::run called twice");
-  if (clocks_.empty()) throw ConfigError("the system declares no clock");
-  ran_ = true;
+void Simulator::check_wiring() const {
   for (const auto& c : components_)
     for (const auto* p : c->ports())
       if (!p->connected())
         throw ConfigError(cat("port ", p->full_name(), " is not connected (add a link to or from it)"));
+}
+
+RunInfo Simulator::run() {
+  if (ran_) throw SimulationError("Simulator::run called twice");
+  if (clocks_.empty()) throw ConfigError("the system declares no clock");
+  ran_ = true;
+  check_wiring();
   for (auto& c : components_) c->init();
 
   wall_start_ = std::chrono::steady_clock::now();

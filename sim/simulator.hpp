@@ -83,6 +83,9 @@ class Simulator : private PortServices {
     connect(static_cast<PortBase&>(out), static_cast<PortBase&>(in), params);
   }
 
+  /// Every port is connected (ConfigError naming the first one that is not). run() checks this too.
+  void check_wiring() const;
+
   // ---- running ----
   /// init() every component, run until quiescence (or max_cycles), finish(). Throws SimulationError on
   /// deadlock or watchdog, rethrows errors raised inside tick().

@@ -58,7 +58,8 @@ int cmd_run(const std::vector<std::string>& args) {
       "out,o", po::value<std::string>(), "output folder for config.resolved.yaml, stats.json, stats.csv, report.txt")(
       "seed", po::value<std::uint64_t>(), "same as --set sim.seed=N")(
       "max-cycles", po::value<std::uint64_t>(), "same as --set sim.max_cycles=N (cycles of the first clock)")(
-      "quiet,q", "do not print the report");
+      "quiet,q", "do not print the report")(
+      "check", "resolve the configuration, build and wire the system, then stop without simulating");
   const auto vm = parse(args, opts);
   if (vm.count("help")) {
     std::cout << opts << "\n";
@@ -71,7 +72,12 @@ int cmd_run(const std::vector<std::string>& args) {
   if (vm.count("seed")) req.overrides.push_back(cat("sim.seed=", vm["seed"].as<std::uint64_t>()));
   if (vm.count("max-cycles")) req.overrides.push_back(cat("sim.max_cycles=", vm["max-cycles"].as<std::uint64_t>()));
   if (vm.count("out")) req.out_dir = vm["out"].as<std::string>();
+  req.check_only = vm.count("check") > 0;
   const RunOutcome out = run_simulation(req);
+  if (req.check_only) {
+    std::cout << out.report;
+    return kExitOk;
+  }
   if (!vm.count("quiet")) std::cout << out.report << std::flush;
   if (!out.info.completed) {
     std::cerr << "tilesim: run truncated at sim.max_cycles with work left; results are partial\n";

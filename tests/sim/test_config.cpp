@@ -117,3 +117,24 @@ links:
   auto sim = build_system(parse_system(t2));
   CHECK_THROWS_WITH(sim->run(), Contains("port gen.resp is not connected"));
 }
+
+TEST_CASE("a preset inherits another and overrides parts of it", "[config]") {
+  ConfigTree t;
+  t.merge_file(std::string(TILESIM_TEST_DATA) + "/child.yaml");
+  const SystemSpec spec = parse_system(t);
+  CHECK(spec.description == "child of demo_memory");
+  bool found = false;
+  for (const auto& c : spec.components)
+    if (c.name == "memory") {
+      found = true;
+      CHECK(c.params.ticks("latency") == 123000);
+      CHECK(c.params.quantity("bandwidth") == Approx(2e12));  // from the parent
+    }
+  CHECK(found);
+}
+
+TEST_CASE("an inheritance cycle is an error that shows the chain", "[config]") {
+  ::setenv("TILESIM_PRESETS", TILESIM_TEST_DATA, 1);
+  ConfigTree t;
+  CHECK_THROWS_WITH(t.merge_file(std::string(TILESIM_TEST_DATA) + "/cycle_a.yaml"), Contains("forms a cycle"));
+}

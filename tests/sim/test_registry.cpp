@@ -4,6 +4,9 @@
 #include "sim/clock_domain.hpp"
 #include "sim/component_registry.hpp"
 #include "sim/simulator.hpp"
+#include "sim/system_kind.hpp"
+
+#include <cstdlib>
 
 using namespace tilesim;
 
@@ -31,4 +34,21 @@ TEST_CASE("every registered component kind constructs from its defaults", "[regi
   }
   CHECK_THROWS_WITH(reg.get("trafic_generator", "components.g.kind"),
                     Catch::Matchers::Contains("did you mean 'traffic_generator'"));
+}
+
+TEST_CASE("every registered system kind declares documented sections and builds from its defaults", "[registry]") {
+  // In-process: declarations. Each build runs in its own `tilesim run --check` process (one simulation
+  // per process); test-only kinds (test_*) are built by their own tests.
+  for (const auto& name : SystemRegistry::instance().names()) {
+    INFO("system kind " << name);
+    const auto sections = SystemRegistry::instance().find(name)->make({})->sections();
+    CHECK(!sections.empty());
+    for (const auto& [path, schema] : sections) {
+      for (const auto& d : schema.decls()) CHECK(!d.description.empty());
+      CHECK_NOTHROW(ParamValues::resolve(schema, {}, path));
+    }
+    if (name.rfind("test_", 0) == 0) continue;
+    const std::string cmd = std::string(TILESIM_BINARY) + " run --check --set system=" + name + " > /dev/null 2>&1";
+    CHECK(std::system(cmd.c_str()) == 0);
+  }
 }
