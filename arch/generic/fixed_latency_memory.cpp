@@ -41,8 +41,8 @@ bool FixedLatencyMemory::tick(Cycle now) {
     const Tick start = std::max(t, bus_free_);
     bus_free_ = start + transfer;
     st_bus_busy_ps_ += transfer;
-    pending_.push_back({bus_free_ + latency_, {r.id, r.addr, r.bytes, r.write, r.issued}});
-    (r.write ? st_writes_ : st_reads_) += 1;
+    pending_.push_back({bus_free_ + latency_, MemResponse{r}});
+    (r.is_write() ? st_writes_ : st_reads_) += 1;
     st_bytes_ += r.bytes;
   }
   while (!pending_.empty() && pending_.front().done <= t) {

@@ -78,7 +78,7 @@ bool TrafficGenerator::tick(Cycle now) {
   }
   while (resp_.ready()) {
     const MemResponse r = resp_.pop();
-    const Tick lat = t - r.issued;
+    const Tick lat = t - r.req.issued;
     st_latency_ns_.sample(static_cast<double>(lat) * 1e-3);
     st_latency_cycles_.sample(static_cast<double>(lat) * static_cast<double>(clock().frequency_hz()) * 1e-12);
     --outstanding_;
@@ -98,14 +98,15 @@ bool TrafficGenerator::tick(Cycle now) {
       m.id = issued_;
       m.addr = next_address();
       m.bytes = bytes_;
-      m.write = write_fraction_ > 0 && std::uniform_real_distribution<double>(0, 1)(rng_) < write_fraction_;
+      const bool write = write_fraction_ > 0 && std::uniform_real_distribution<double>(0, 1)(rng_) < write_fraction_;
+      m.op = write ? MemOp::write : MemOp::read;
       m.issued = t;
       if (issued_ == 0) first_issue_ = t;
       req_.send(m);
       ++issued_;
       ++outstanding_;
       ++st_issued_;
-      (m.write ? st_bytes_written_ : st_bytes_read_) += bytes_;
+      (write ? st_bytes_written_ : st_bytes_read_) += bytes_;
       st_bytes_ += bytes_;
     } else {
       blocked_on_credit_ = true;  // woken when a credit frees
