@@ -121,3 +121,14 @@ TEST_CASE("params and presets list what is declared", "[cli]") {
     CHECK(r.code == 0);
   }
 }
+
+TEST_CASE("long runs print a heartbeat on stderr with cycles, rate and ETA", "[cli]") {
+  // A 1 ms wall-clock interval so the short demo run prints several heartbeats.
+  Result r = run("run -p demo_memory -q --set sim.heartbeat=1ms");
+  CHECK(r.code == 0);
+  CHECK_THAT(r.output, Contains("[tilesim] ") && Contains("simulated | clock core:") && Contains("cycles/s") &&
+                           Contains("% done, ETA"));
+  // Off by default for short runs (5 s interval).
+  r = run("run -p demo_memory -q");
+  CHECK(r.output.find("[tilesim] ") == std::string::npos);
+}
