@@ -194,9 +194,8 @@ void print_expr(std::ostringstream& os, const Expr& e) {
     case Expr::Kind::symbol: os << e.symbol; return;
     case Expr::Kind::neg:
       os << '-';
-      operand(e.args[0], precedence(e.args[0].kind) < 3 ||
-                             (e.args[0].kind == Expr::Kind::constant && e.args[0].value < 0) ||
-                             e.args[0].kind == Expr::Kind::neg);
+      // `--x` parses back as neg(neg(x)); parentheses only around binary operands
+      operand(e.args[0], precedence(e.args[0].kind) < 3);
       return;
     case Expr::Kind::cdiv:
     case Expr::Kind::min:
@@ -624,8 +623,9 @@ Type map_result(const std::vector<Type>& ops, std::string_view name, std::option
 }
 
 void require_float(const Type& t, std::string_view name) {
-  if (!is_float(t.dtype))
-    rule_fail("'" + std::string(name) + "' needs a float dtype, got " + dtype_name(t.dtype),
+  if (t.kind == TypeKind::index || !is_float(t.dtype))
+    rule_fail("'" + std::string(name) + "' needs a float dtype, got " +
+                  (t.kind == TypeKind::index ? std::string("index") : std::string(dtype_name(t.dtype))),
               t.kind == TypeKind::index ? "cast the index to f32 first" : "cast to f32 first");
 }
 
@@ -995,10 +995,8 @@ std::vector<Type> rule_store(OpId op, const std::vector<Type>& o) {
 Type channel_tile(const Type& ch) { return Type::tile_of(ch.dtype, ch.shape, ch.space); }
 
 std::vector<Type> rule_channel_op(OpId op, const std::vector<Type>& o) {
-  const char* name = opcode_info(op).name.data();
   if (o[0].kind != TypeKind::channel)
-    rule_fail(std::string("the first operand of '") + std::string(opcode_info(op).name) + "' must be a channel, got " + ts(o[0]));
-  (void)name;
+    rule_fail("the first operand of '" + std::string(opcode_info(op).name) + "' must be a channel, got " + ts(o[0]));
   if (op == OpId::put) {
     require_on_chip_tile(o[1], "put", 1);
     if (o[1].dtype != o[0].dtype || o[1].rank() != o[0].rank())
@@ -1022,9 +1020,8 @@ std::vector<Type> rule_int_binary(const std::vector<Type>& o, std::string_view n
   return {o[0]};
 }
 
-std::vector<Type> apply_rule(const Kernel& kernel, OpId op, const std::vector<Type>& o, const Attrs& attrs,
+std::vector<Type> apply_rule(OpId op, const std::vector<Type>& o, const Attrs& attrs,
                              const std::optional<Type>& written) {
-  (void)kernel;
   const OpcodeInfo& info = opcode_info(op);
   const std::string_view name = info.name;
   switch (info.rule) {
@@ -1122,10 +1119,14 @@ std::vector<Type> apply_rule(const Kernel& kernel, OpId op, const std::vector<Ty
 
 }  // namespace
 
-InferResult infer_result_types(const Kernel& kernel, OpId op, const std::vector<Type>& operands,
-                               const Attrs& attrs, const std::optional<Type>& written) {
+InferResult infer_result_types(OpId op, const std::vector<Type>& operands, const Attrs& attrs,
+                               const std::optional<Type>& written) {
   InferResult result;
   const OpcodeInfo& info = opcode_info(op);
+  if (info.rule == TypeRule::for_ || info.rule == TypeRule::if_) {
+    result.error = "'" + std::string(info.name) + "' is typed by its regions, not by infer_result_types";
+    return result;
+  }
   const int n = static_cast<int>(operands.size());
   if (n < info.min_operands || (info.max_operands >= 0 && n > info.max_operands)) {
     std::string want = info.max_operands == info.min_operands ? std::to_string(info.min_operands)
@@ -1145,7 +1146,7 @@ InferResult infer_result_types(const Kernel& kernel, OpId op, const std::vector<
   result.error = check_attrs(op, attrs);
   if (!result.ok()) return result;
   try {
-    result.types = apply_rule(kernel, op, operands, attrs, written);
+    result.types = apply_rule(op, operands, attrs, written);
   } catch (const RuleError& e) {
     result.error = e.message;
     result.hint = e.hint;
@@ -1162,6 +1163,98 @@ InferResult infer_result_types(const Kernel& kernel, OpId op, const std::vector<
     }
   }
   return result;
+}
+
+// ---- cost hints ---------------------------------------------------------------------------------------
+
+namespace {
+
+std::optional<int64_t> elements_with(const Type& t, const SymbolValues& symbols) {
+  if (t.kind == TypeKind::scalar || t.kind == TypeKind::index) return 1;
+  int64_t n = 1;
+  for (const Expr& d : t.shape) {
+    auto v = eval_expr(d, symbols);
+    if (!v || *v < 0 || __builtin_mul_overflow(n, *v, &n)) return std::nullopt;
+  }
+  return n;
+}
+
+std::optional<double> bytes_with(const Type& t, const SymbolValues& symbols) {
+  auto n = elements_with(t, symbols);
+  if (!n) return std::nullopt;
+  const int b = t.kind == TypeKind::index ? 64 : bits(t.dtype);
+  return std::ceil(static_cast<double>(*n) * b / 8.0);
+}
+
+}  // namespace
+
+std::optional<OpWork> op_work(const Kernel& kernel, const Op& op, const SymbolValues& symbols) {
+  OpWork w;
+  const CostHint& hint = op.info().cost;
+  auto type_of = [&](ValueId v) -> const Type& { return kernel.type_of(v); };
+  auto result_type = [&]() -> const Type& { return type_of(op.results.at(0)); };
+  switch (hint.kind) {
+    case CostKind::none:
+    case CostKind::sync:
+    case CostKind::structure: return w;
+    case CostKind::scalar: w.alu_ops = 1; return w;
+    case CostKind::mma_flops: {
+      const Type& a = type_of(op.operands.at(0));
+      const Type& c = type_of(op.operands.back());
+      auto m = eval_expr(c.shape.at(0), symbols);
+      auto n = eval_expr(c.shape.at(1), symbols);
+      auto k = eval_expr(a.shape.at(1), symbols);
+      if (!m || !n || !k) return std::nullopt;
+      w.flops = 2.0 * static_cast<double>(*m) * static_cast<double>(*n) * static_cast<double>(*k);
+      return w;
+    }
+    case CostKind::alu:
+    case CostKind::sfu: {
+      auto n = elements_with(result_type(), symbols);
+      if (!n) return std::nullopt;
+      (hint.kind == CostKind::alu ? w.alu_ops : w.sfu_ops) = static_cast<double>(hint.ops_per_element) * static_cast<double>(*n);
+      return w;
+    }
+    case CostKind::reduction: {
+      auto n = elements_with(type_of(op.operands.at(0)), symbols);
+      if (!n) return std::nullopt;
+      w.reduce_ops = static_cast<double>(*n);
+      return w;
+    }
+    case CostKind::data_movement: {
+      std::optional<double> bytes = 0.0;
+      switch (op.opcode) {
+        case OpId::reshape:
+        case OpId::subtile: break;  // views
+        case OpId::scatter: bytes = bytes_with(type_of(op.operands.at(2)), symbols); break;
+        case OpId::put: {
+          const Type& x = type_of(op.operands.at(1));
+          if (x.space != type_of(op.operands.at(0)).space) bytes = bytes_with(x, symbols);
+          break;
+        }
+        default: bytes = bytes_with(result_type(), symbols);
+      }
+      if (!bytes) return std::nullopt;
+      w.onchip_bytes = *bytes;
+      return w;
+    }
+    case CostKind::global_memory: {
+      std::optional<double> bytes;
+      switch (op.opcode) {
+        case OpId::store: bytes = bytes_with(type_of(op.operands.at(0)), symbols); break;
+        case OpId::atomic_add: {
+          bytes = bytes_with(type_of(op.operands.at(0)), symbols);
+          if (bytes) *bytes *= 2;  // read-modify-write
+          break;
+        }
+        default: bytes = bytes_with(result_type(), symbols);
+      }
+      if (!bytes) return std::nullopt;
+      w.global_bytes = *bytes;
+      return w;
+    }
+  }
+  return w;
 }
 
 // ---- builder ----------------------------------------------------------------------------------------
@@ -1275,7 +1368,7 @@ std::vector<Value> Builder::op_results(std::string_view opcode, const std::vecto
     if (info.token == TokenPolicy::none) fail("'" + std::string(info.name) + "' does not take after(...)");
     if (type_of(t).kind != TypeKind::token) fail("after(...) takes tokens, got " + type_to_string(type_of(t)));
   }
-  InferResult r = infer_result_types(kernel(), *id, operand_types, attrs, written);
+  InferResult r = infer_result_types(*id, operand_types, attrs, written);
   if (!r.ok()) fail(r.error, r.hint);
   Op op;
   op.opcode = *id;
@@ -1430,13 +1523,12 @@ std::vector<Value> Builder::end_for(const std::vector<Value>& yields) {
       fail("yield " + std::to_string(i) + " has type " + type_to_string(type_of(yields[i])) + " but the iter value is " +
            type_to_string(init));
   }
-  std::vector<ValueId> result_ids;
+  // new_value grows Kernel::values only, so `op` (inside a block) stays valid
   for (size_t i = 0; i < n_iter; ++i) {
     const Type t = kernel().values[static_cast<size_t>(op.operands[3 + i])].type;
-    result_ids.push_back(new_value(fresh_name("r"), t, ValueDef::op_result));
+    op.results.push_back(new_value(fresh_name("r"), t, ValueDef::op_result));
   }
-  Op& op_again = parent_block_of_top().ops.at(frames_.back().op_index);  // new_value may not move ops, but be safe
-  op_again.results = result_ids;
+  std::vector<ValueId> result_ids = op.results;
   for (ValueId id : result_ids) results.push_back(Value{id});
   frames_.pop_back();
   return results;

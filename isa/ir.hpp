@@ -61,8 +61,8 @@ struct Expr {
 
 using SymbolValues = std::map<std::string, int64_t>;
 
-/// Evaluate with the given symbol values. nullopt if a symbol is unbound; throws InputError-free
-/// EvalError text via `error` (division by zero, overflow) and returns nullopt in that case too.
+/// Evaluate with the given symbol values. nullopt if a symbol is unbound, or on division by zero or
+/// 64-bit overflow (then `error`, if given, says which).
 std::optional<int64_t> eval_expr(const Expr& e, const SymbolValues& symbols, std::string* error = nullptr);
 /// Constant value if the expression has no symbols (and evaluates without error).
 std::optional<int64_t> const_value(const Expr& e);
@@ -255,12 +255,28 @@ struct InferResult {
   std::string hint;
   bool ok() const { return error.empty(); }
 };
-InferResult infer_result_types(const Kernel& kernel, OpId op, const std::vector<Type>& operands,
-                               const Attrs& attrs, const std::optional<Type>& written);
+InferResult infer_result_types(OpId op, const std::vector<Type>& operands, const Attrs& attrs,
+                               const std::optional<Type>& written);
 
 /// Check that attributes are known, of the right kind and that required ones are present.
 /// Returns an error message or "".
 std::string check_attrs(OpId op, const Attrs& attrs);
+
+// ---- cost hints, evaluated ---------------------------------------------------------------------------
+
+/// The work one execution of an op does, from its CostHint and its (evaluated) shapes.
+struct OpWork {
+  double flops = 0;         // mma: 2*M*N*K
+  double alu_ops = 0;       // element operations on the vector/ALU pipe (and scalar ops)
+  double sfu_ops = 0;       // transcendental element operations
+  double reduce_ops = 0;    // input elements combined by reductions
+  double onchip_bytes = 0;  // bytes moved between on-chip spaces / shuffled
+  double global_bytes = 0;  // bytes moved to or from global memory (or a peer core)
+};
+
+/// Evaluate an op's cost hint with the given symbol values. nullopt if a shape cannot be evaluated
+/// (an unbound symbol). for/if count nothing themselves (their bodies are separate ops).
+std::optional<OpWork> op_work(const Kernel& kernel, const Op& op, const SymbolValues& symbols);
 
 // ---- builder ----------------------------------------------------------------------------------------
 

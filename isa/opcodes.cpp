@@ -328,35 +328,37 @@ std::optional<OpId> find_opcode(std::string_view name) {
 }
 
 int edit_distance(std::string_view a, std::string_view b) {
+  // Optimal string alignment: insertions, deletions, substitutions and adjacent transpositions cost 1.
   constexpr size_t kMaxLen = 64;
   if (a.size() > kMaxLen || b.size() > kMaxLen) return 1 << 20;
-  std::vector<int> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = static_cast<int>(j);
+  const size_t w = b.size() + 1;
+  std::vector<int> d((a.size() + 1) * w);
+  for (size_t i = 0; i <= a.size(); ++i) d[i * w] = static_cast<int>(i);
+  for (size_t j = 0; j <= b.size(); ++j) d[j] = static_cast<int>(j);
   for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = static_cast<int>(i);
     for (size_t j = 1; j <= b.size(); ++j) {
-      const int subst = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, subst});
+      const int cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      int v = std::min({d[(i - 1) * w + j] + 1, d[i * w + j - 1] + 1, d[(i - 1) * w + j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) v = std::min(v, d[(i - 2) * w + j - 2] + 1);
+      d[i * w + j] = v;
     }
-    std::swap(prev, cur);
   }
-  return prev[b.size()];
+  return d[a.size() * w + b.size()];
 }
 
 std::vector<std::string> similar_opcode_names(std::string_view name, int max) {
-  // Close enough to suggest: at most a third of the name's length wrong (and at least 1, at most 3).
+  // Close enough to suggest: at most a third of the name's length wrong (at least 1, at most 3); only
+  // the closest candidates are returned.
   const int limit = std::clamp(static_cast<int>(name.size()) / 3, 1, 3);
-  std::vector<std::pair<int, std::string_view>> scored;
+  int best = limit + 1;
+  std::vector<std::string> out;
   for (const auto& row : opcode_table()) {
     const int d = edit_distance(name, row.name);
-    if (d <= limit) scored.emplace_back(d, row.name);
-  }
-  std::stable_sort(scored.begin(), scored.end(),
-                   [](const auto& x, const auto& y) { return x.first < y.first; });
-  std::vector<std::string> out;
-  for (const auto& [d, n] : scored) {
-    if (static_cast<int>(out.size()) >= max) break;
-    out.emplace_back(n);
+    if (d < best) {
+      best = d;
+      out.clear();
+    }
+    if (d == best && static_cast<int>(out.size()) < max) out.emplace_back(row.name);
   }
   return out;
 }

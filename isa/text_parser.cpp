@@ -1064,7 +1064,7 @@ class Parser {
     // types
     std::vector<Type> operand_types;
     for (ValueId v : op.operands) operand_types.push_back(k_->type_of(v));
-    InferResult r = infer_result_types(*k_, id, operand_types, op.attrs, written);
+    InferResult r = infer_result_types(id, operand_types, op.attrs, written);
     if (!r.ok()) fail(op_tok, r.error, r.hint);
     // results: all named, or all but an unused trailing token
     const size_t n = result_names.size();

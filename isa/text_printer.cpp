@@ -72,7 +72,8 @@ class Printer {
     os << pad;
     // results; an unused trailing token is left unnamed
     std::vector<ValueId> shown = op.results;
-    if (!shown.empty() && k_.type_of(shown.back()).kind == TypeKind::token && !used_.count(shown.back()))
+    if (info.token != TokenPolicy::none && !shown.empty() && k_.type_of(shown.back()).kind == TypeKind::token &&
+        !used_.count(shown.back()))
       shown.pop_back();
     for (size_t i = 0; i < shown.size(); ++i) os << (i ? ", " : "") << value(shown[i]);
     if (!shown.empty()) os << " = ";

@@ -297,7 +297,7 @@ class KernelVerifier {
       written = k_.type_of(op.results[0]);
       check_type(*written, op.loc, "the result of '" + std::string(info.name) + "'");
     }
-    InferResult r = infer_result_types(k_, op.opcode, operand_types, op.attrs, written);
+    InferResult r = infer_result_types(op.opcode, operand_types, op.attrs, written);
     if (!r.ok()) {
       structural(op.loc, r.error, r.hint);
       return;
@@ -511,7 +511,9 @@ class KernelVerifier {
     if (const Op* y = final_yield(body)) {
       for (size_t p = 0; p < y->operands.size() && p < n_iter; ++p) {
         auto def = def_op_.find(y->operands[p]);
-        if (def == def_op_.end() || def->second->opcode != OpId::copy_async || def->second->results.size() != 2) continue;
+        if (def == def_op_.end() || def->second->opcode != OpId::copy_async || def->second->results.size() != 2 ||
+            def->second->results[0] != y->operands[p])
+          continue;
         for (size_t q = 0; q < y->operands.size(); ++q)
           if (y->operands[q] == def->second->results[1]) carry.tile_to_token[p] = q;
       }
