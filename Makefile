@@ -19,7 +19,7 @@ build: configure
 
 # The main job: simulate the default workloads on the default presets and print the report.
 demo: build
-	@./$(BUILD)/tilesim run -p demo_memory -o out/demo_memory
+	@TILESIM=$(BUILD)/tilesim scripts/demo.sh
 
 test: build
 	@cd $(BUILD) && ctest -j$(JOBS) --output-on-failure

@@ -2,6 +2,9 @@
 
 #include <pybind11/stl.h>
 
+#include "python/isa_bindings.hpp"
+#include "python/workload_bindings.hpp"
+
 #include "sim/component_registry.hpp"
 #include "sim/config.hpp"
 #include "sim/error.hpp"
@@ -107,6 +110,9 @@ void bind_tilesim(py::module_& m) {
       py::arg("set") = std::map<std::string, std::string>{}, py::arg("out") = std::string(),
       "Run one simulation (one per process: SystemC cannot re-elaborate). Returns a dict with 'stats' "
       "(the stats.json content), 'report', 'completed', 'wall_seconds', 'resolved_config'.");
+
+  bind_isa(m);
+  bind_workloads(m);
 }
 
 }  // namespace tilesim

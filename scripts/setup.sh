@@ -6,6 +6,7 @@ packages=(
   cmake g++ make pkg-config ccache
   libsystemc-dev libboost-program-options-dev libyaml-cpp-dev nlohmann-json3-dev catch2
   python3-dev pybind11-dev python3-numpy python3-pandas python3-matplotlib python3-distributed
+  libsqlite3-dev zlib1g-dev
 )
 
 missing=()

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "sim/error.hpp"
@@ -97,16 +98,46 @@ std::string render_report(const StatsReport& report, const RunInfo& info, const 
   for (const auto& c : report.clocks)
     os << "clock " << c.name << " @ " << format_quantity(static_cast<double>(c.frequency_hz), UnitKind::frequency)
        << ": " << c.cycles << " cycles\n";
+  // One section per component kind, in order of first appearance: a chip has hundreds of identical
+  // units, so a kind with several instances is summarised (mean/min/max activity) and only its busiest
+  // instance contributes its own report lines.
   const ScopeStats& total = report.scopes.front();
+  std::vector<std::string> kinds;
+  std::map<std::string, std::vector<const ComponentStats*>> by_kind;
   for (const auto& cs : total.components) {
-    const Component& comp = sim.component(cs.name);
-    os << "\n" << cs.name << " (" << cs.kind << ", clock " << cs.clock << ")\n";
-    const double cycles = cs.values[0].value;
-    const double idle = cs.values[1].value;
-    os << "  ticked " << static_cast<std::uint64_t>(cycles - idle) << " of " << static_cast<std::uint64_t>(cycles)
-       << " cycles ("
-       << format_number(cycles > 0 ? 100.0 * (cycles - idle) / cycles : 0.0, 3) << "% active)\n";
-    for (const auto& line : comp.report_lines(cs.values)) os << "  " << line << "\n";
+    if (!by_kind.count(cs.kind)) kinds.push_back(cs.kind);
+    by_kind[cs.kind].push_back(&cs);
+  }
+  auto active_fraction = [](const ComponentStats& cs) {
+    const double cycles = cs.values[0].value, idle = cs.values[1].value;
+    return cycles > 0 ? (cycles - idle) / cycles : 0.0;
+  };
+  for (const auto& kind : kinds) {
+    const auto& group = by_kind[kind];
+    const ComponentStats* busiest = group.front();
+    const ComponentStats* idlest = group.front();
+    double sum = 0;
+    for (const auto* cs : group) {
+      sum += active_fraction(*cs);
+      if (active_fraction(*cs) > active_fraction(*busiest)) busiest = cs;
+      if (active_fraction(*cs) < active_fraction(*idlest)) idlest = cs;
+    }
+    const double cycles = busiest->values[0].value;
+    if (group.size() == 1) {
+      os << "\n" << busiest->name << " (" << kind << ", clock " << busiest->clock << ")\n";
+      os << "  ticked " << static_cast<std::uint64_t>(cycles - busiest->values[1].value) << " of "
+         << static_cast<std::uint64_t>(cycles) << " cycles (" << format_number(100.0 * active_fraction(*busiest), 3)
+         << "% active)\n";
+    } else {
+      os << "\n" << group.size() << " x " << kind << " (clock " << busiest->clock << "): active "
+         << format_number(100.0 * sum / static_cast<double>(group.size()), 3) << "% of "
+         << static_cast<std::uint64_t>(cycles) << " cycles on average, min "
+         << format_number(100.0 * active_fraction(*idlest), 3) << "% (" << idlest->name << "), max "
+         << format_number(100.0 * active_fraction(*busiest), 3) << "% (" << busiest->name << ")\n";
+    }
+    const auto lines = sim.component(busiest->name).report_lines(busiest->values);
+    if (group.size() > 1 && !lines.empty()) os << "  busiest, " << busiest->name << ":\n";
+    for (const auto& line : lines) os << (group.size() > 1 ? "    " : "  ") << line << "\n";
   }
   if (report.scopes.size() > 1) {
     os << "\nkernels:";

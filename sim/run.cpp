@@ -7,6 +7,7 @@
 #include "sim/output.hpp"
 #include "sim/system.hpp"
 #include "sim/text_util.hpp"
+#include "traces/chrome_trace_writer.hpp"
 
 namespace tilesim {
 
@@ -42,13 +43,21 @@ RunOutcome run_simulation(const RunRequest& request) {
     write_file_atomic((fs::path(request.out_dir) / "config.resolved.yaml").string(), out.resolved_config);
   }
   try {
+    std::unique_ptr<traces::ChromeTraceWriter> trace;  // declared first: it outlives the simulator using it
     auto sim = build_system(spec);
+    if (!request.trace_file.empty() && !request.check_only) {
+      const double first_clock_hz = sim->clocks().empty() ? 0 : static_cast<double>(sim->clocks().front()->frequency_hz());
+      trace = std::make_unique<traces::ChromeTraceWriter>(request.trace_file,
+                                                          traces::parse_trace_window(request.trace_window, first_clock_hz));
+      sim->set_trace(trace.get());
+    }
     if (request.check_only) {
       sim->check_wiring();
       out.report = cat("config ok: ", sim->components().size(), " components built and wired\n");
       return out;
     }
     out.info = sim->run();
+    if (trace) trace->finish(out.info.end_tick);
     const StatsReport report = sim->stats_report();
     out.stats = stats_to_json(report);
     out.stats_csv = stats_to_csv(report);

@@ -17,6 +17,8 @@ struct RunRequest {
   std::string out_dir;                    // "" = write nothing
   std::string title;                      // report title; "" = the config's description
   bool check_only = false;                // resolve, build and init, but do not run
+  std::string trace_file;                 // "" = no timeline; else Chrome trace JSON (traces/chrome_trace_writer.hpp)
+  std::string trace_window;               // "A:B" cycles of the first clock or times; "" = the whole run
 };
 
 struct RunOutcome {

@@ -7,6 +7,7 @@
 
 #include "sim/error.hpp"
 #include "sim/text_util.hpp"
+#include "traces/trace_sink.hpp"
 
 namespace tilesim {
 
@@ -193,6 +194,7 @@ void Simulator::end_kernel() {
   if (!kernel_open_) panic("end_kernel without begin_kernel");
   kernel_open_ = false;
   kernel_scopes_.push_back(snapshot("kernel", kernel_name_, kernel_begin_, now_tick() + 1, StatGroup::Scope::kernel));
+  if (trace_) trace_->kernel(kernel_name_, kernel_begin_, now_tick());
 }
 
 void Simulator::check_wiring() const {

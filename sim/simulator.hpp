@@ -19,6 +19,10 @@
 
 namespace tilesim {
 
+namespace traces {
+class TraceSink;
+}
+
 /// Declared parameters of the `sim` section.
 ParamSchema sim_param_schema();
 
@@ -73,6 +77,8 @@ class Simulator : private PortServices {
   ClockDomain& add_clock(const std::string& name, std::uint64_t frequency_hz);
   ClockDomain& clock(const std::string& name) const;
   bool has_clock(const std::string& name) const;
+  /// Clock domains in the order they were added (the first is the one sim.max_cycles counts).
+  const std::vector<std::unique_ptr<ClockDomain>>& clocks() const { return clocks_; }
   Component& add(std::unique_ptr<Component> component);
   Component& component(const std::string& name) const;
   const std::vector<std::unique_ptr<Component>>& components() const { return components_; }
@@ -92,6 +98,12 @@ class Simulator : private PortServices {
   RunInfo run();
   /// Stats of the finished run: the total scope and one per kernel.
   StatsReport stats_report() const;
+
+  // ---- timeline (DESIGN.md §8; traces/trace_sink.hpp) ----
+  /// Where components report slices, in-flight requests and counters; nullptr when no trace was asked
+  /// for. Components read it in init(). The sink must outlive the run.
+  traces::TraceSink* trace() const { return trace_; }
+  void set_trace(traces::TraceSink* sink) { trace_ = sink; }
 
   // ---- services for components ----
   void note_progress() { last_progress_tick_ = now_tick(); }
@@ -130,6 +142,8 @@ class Simulator : private PortServices {
   std::chrono::steady_clock::time_point wall_start_;
   std::chrono::steady_clock::time_point last_heartbeat_;
   std::exception_ptr failure_;
+
+  traces::TraceSink* trace_ = nullptr;
 
   // kernel scopes
   bool kernel_open_ = false;

@@ -140,11 +140,21 @@ SystemSpec parse_system(const ConfigTree& tree) {
   }
   std::vector<std::string> section_paths;
   for (const auto& sec : sections) section_paths.push_back(sec.first);
+  // A preset describes hardware that several system kinds may run (the `gpu` with its SMs and the
+  // `memory_probe` microbenchmark front ends on one chip): sections another registered kind declares are
+  // accepted here and left to that kind; only the selected kind's sections are resolved.
+  if (!spec.system_kind.empty())
+    for (const auto& other : SystemRegistry::instance().names()) {
+      if (other == spec.system_kind) continue;
+      for (const auto& sec : SystemRegistry::instance().get(other, "system").make({})->sections())
+        if (std::find(section_paths.begin(), section_paths.end(), sec.first) == section_paths.end())
+          section_paths.push_back(sec.first);
+    }
   check_section_keys(root, "", section_paths, tree, spec.system_kind);
   std::map<std::string, ParamValues> section_values;
   for (const auto& [path, schema] : sections) {
     try {
-      // Keys that are sub-sections of this section are not its parameters.
+      // Keys that are sub-sections of this section (of any kind) are not its parameters.
       std::vector<std::string> children;
       for (const auto& sp : section_paths)
         if (sp.size() > path.size() + 1 && sp.compare(0, path.size() + 1, path + ".") == 0) {

@@ -5,6 +5,7 @@
 
 #include "sim/clock_domain.hpp"
 #include "sim/component_registry.hpp"
+#include "sim/simulator.hpp"
 #include "sim/text_util.hpp"
 
 namespace tilesim {
@@ -17,7 +18,8 @@ const RegisterComponent<FixedLatencyMemory> kRegistration(
 ParamSchema FixedLatencyMemory::param_schema() {
   ParamSchema s;
   s.quantity("latency", UnitKind::time, "100ns", "access latency added after a request's data transfer")
-      .quantity("bandwidth", UnitKind::bandwidth, "1TB/s", "data-bus bandwidth (the saturation peak)", 1);
+      .quantity("bandwidth", UnitKind::bandwidth, "1TB/s", "data-bus bandwidth (the saturation peak)", 1)
+      .integer("trace_interval", 256, "timeline only: cycles per bandwidth-counter sample", 1);
   return s;
 }
 
@@ -25,10 +27,40 @@ FixedLatencyMemory::FixedLatencyMemory(const ComponentContext& ctx)
     : Component(ctx),
       latency_(params().ticks("latency")),
       bytes_per_second_(params().quantity("bandwidth")),
+      counter_interval_(static_cast<Tick>(std::llround(static_cast<double>(params().integer("trace_interval")) * 1e12 /
+                                                       static_cast<double>(clock().frequency_hz())))),
       st_reads_(stats().counter("reads", "", "read requests served")),
       st_writes_(stats().counter("writes", "", "write requests served")),
       st_bytes_(stats().counter("bytes", "B", "bytes transferred")),
       st_bus_busy_ps_(stats().counter("bus_busy", "ps", "time the data bus was transferring")) {}
+
+void FixedLatencyMemory::init() {
+  trace_ = sim().trace();
+  if (trace_) track_ = trace_->track("memory", name());
+}
+
+void FixedLatencyMemory::trace_transfer(Tick start, Tick transfer, std::uint32_t bytes) {
+  if (trace_->in_window(start)) trace_->slice(track_, "transfer", start, start + transfer, {{"bytes", static_cast<double>(bytes)}});
+  const Tick bucket = start / counter_interval_ * counter_interval_;
+  if (bucket != bucket_start_) {
+    flush_bandwidth(bucket);
+    bucket_start_ = bucket;
+  }
+  bucket_bytes_ += bytes;
+}
+
+void FixedLatencyMemory::flush_bandwidth(Tick next_bucket) {
+  if (bucket_bytes_ == 0) return;
+  trace_->counter(track_, "bandwidth_GBps", bucket_start_,
+                  static_cast<double>(bucket_bytes_) * 1e3 / static_cast<double>(counter_interval_));
+  // Counters are steps: drop to zero when the next busy interval is not the adjacent one.
+  if (next_bucket != bucket_start_ + counter_interval_) trace_->counter(track_, "bandwidth_GBps", bucket_start_ + counter_interval_, 0);
+  bucket_bytes_ = 0;
+}
+
+void FixedLatencyMemory::finish() {
+  if (trace_) flush_bandwidth(0);
+}
 
 bool FixedLatencyMemory::tick(Cycle now) {
   const Tick t = clock().now_tick();
@@ -41,6 +73,7 @@ bool FixedLatencyMemory::tick(Cycle now) {
     const Tick start = std::max(t, bus_free_);
     bus_free_ = start + transfer;
     st_bus_busy_ps_ += transfer;
+    if (trace_) trace_transfer(start, transfer, r.bytes);
     pending_.push_back({bus_free_ + latency_, MemResponse{r}});
     (r.is_write() ? st_writes_ : st_reads_) += 1;
     st_bytes_ += r.bytes;

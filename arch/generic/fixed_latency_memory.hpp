@@ -11,6 +11,7 @@
 #include "arch/memory/request.hpp"
 #include "sim/component.hpp"
 #include "sim/port.hpp"
+#include "traces/trace_sink.hpp"
 
 namespace tilesim {
 
@@ -19,7 +20,9 @@ class FixedLatencyMemory final : public Component {
   static ParamSchema param_schema();
   explicit FixedLatencyMemory(const ComponentContext& ctx);
 
+  void init() override;
   bool tick(Cycle now) override;
+  void finish() override;
   bool busy() const override { return !pending_.empty(); }
   std::string waiting_on() const override;
   std::vector<std::string> report_lines(const std::vector<StatValue>& totals) const override;
@@ -38,6 +41,15 @@ class FixedLatencyMemory final : public Component {
   Tick bus_free_ = 0;                 // when the data bus finishes its last transfer
   double bus_fraction_ = 0;           // sub-picosecond remainder of transfer times (keeps the peak exact)
   std::deque<Pending> pending_;       // done times are non-decreasing (FIFO service)
+
+  // timeline (when the run writes one): bus transfers as slices, bus bandwidth per interval as a counter
+  void trace_transfer(Tick start, Tick transfer, std::uint32_t bytes);
+  void flush_bandwidth(Tick next_bucket);
+  traces::TraceSink* trace_ = nullptr;
+  int track_ = -1;
+  const Tick counter_interval_;
+  Tick bucket_start_ = 0;
+  std::uint64_t bucket_bytes_ = 0;
 
   Counter& st_reads_;
   Counter& st_writes_;

@@ -55,6 +55,8 @@ TrafficGenerator::TrafficGenerator(const ComponentContext& ctx)
 }
 
 void TrafficGenerator::init() {
+  trace_ = sim().trace();
+  if (trace_) track_ = trace_->track("requesters", name());
   if (total_ > 0) wake_at(clock().cycle_at_or_after(start_delay_));
 }
 
@@ -81,6 +83,7 @@ bool TrafficGenerator::tick(Cycle now) {
     const Tick lat = t - r.req.issued;
     st_latency_ns_.sample(static_cast<double>(lat) * 1e-3);
     st_latency_cycles_.sample(static_cast<double>(lat) * static_cast<double>(clock().frequency_hz()) * 1e-12);
+    if (trace_) trace_->async_end(track_, r.req.is_write() ? "write" : "read", r.req.id, t);
     --outstanding_;
     ++completed_;
     ++st_completed_;
@@ -103,6 +106,9 @@ bool TrafficGenerator::tick(Cycle now) {
       m.issued = t;
       if (issued_ == 0) first_issue_ = t;
       req_.send(m);
+      if (trace_ && trace_->in_window(t))
+        trace_->async_begin(track_, write ? "write" : "read", m.id, t,
+                            {{"addr", static_cast<double>(m.addr)}, {"bytes", static_cast<double>(m.bytes)}});
       ++issued_;
       ++outstanding_;
       ++st_issued_;
@@ -115,6 +121,10 @@ bool TrafficGenerator::tick(Cycle now) {
     }
   }
   if (issued_ != issued_before) next_issue_ = now + interval_;
+  if (trace_ && outstanding_ != traced_outstanding_) {  // occupancy: requests in flight, sampled when it changes
+    trace_->counter(track_, "in_flight", t, static_cast<double>(outstanding_));
+    traced_outstanding_ = outstanding_;
+  }
   if (blocked_on_credit_) return false;
   if (issued_ < total_ && outstanding_ < max_outstanding_) {
     if (next_issue_ == now + 1) return true;

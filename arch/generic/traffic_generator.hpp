@@ -10,6 +10,7 @@
 #include "arch/memory/request.hpp"
 #include "sim/component.hpp"
 #include "sim/port.hpp"
+#include "traces/trace_sink.hpp"
 
 namespace tilesim {
 
@@ -52,6 +53,11 @@ class TrafficGenerator final : public Component {
   std::uint64_t cursor_ = 0;
   Cycle next_issue_{0};
   Tick first_issue_ = 0;
+
+  // timeline (when the run writes one): each request as an async event, in-flight count as a counter
+  traces::TraceSink* trace_ = nullptr;
+  int track_ = -1;
+  std::uint64_t traced_outstanding_ = UINT64_MAX;
 
   // stats
   Counter& st_issued_;

@@ -16,6 +16,8 @@
 #include "sim/simulator.hpp"
 #include "sim/system_kind.hpp"
 #include "sim/text_util.hpp"
+#include "validation/commands.hpp"
+#include "workloads/functional_run.hpp"
 
 namespace po = boost::program_options;
 using namespace tilesim;
@@ -30,10 +32,14 @@ const char* const kUsage =
     "  params    list the declared parameters of every component kind (or of one kind)\n"
     "  presets   list the architecture presets\n"
     "  script    run a Python file with the embedded `tilesim` module\n"
+    "  validate  simulate measured cases (reference CSV, CUDA harness JSON) and report the error\n"
+    "  compare   compare a measured kernel trace with a simulated one, kernel by kernel\n"
     "\n"
     "`tilesim <command> --help` describes each command.\n";
 
-std::vector<std::string> command_names() { return {"run", "params", "presets", "script", "help"}; }
+std::vector<std::string> command_names() {
+  return {"run", "params", "presets", "script", "validate", "compare", "help"};
+}
 
 po::variables_map parse(const std::vector<std::string>& args, const po::options_description& opts,
                         const po::positional_options_description* pos = nullptr) {
@@ -59,12 +65,21 @@ int cmd_run(const std::vector<std::string>& args) {
       "seed", po::value<std::uint64_t>(), "same as --set sim.seed=N")(
       "max-cycles", po::value<std::uint64_t>(), "same as --set sim.max_cycles=N (cycles of the first clock)")(
       "quiet,q", "do not print the report")(
-      "check", "resolve the configuration, build and wire the system, then stop without simulating");
+      "check", "resolve the configuration, build and wire the system, then stop without simulating")(
+      "trace", po::value<std::string>(), "write a timeline (Chrome trace JSON, opens in Perfetto) to this file")(
+      "trace-window", po::value<std::string>(), "keep only A:B of the timeline: cycles of the first clock, or times (2us:4us)")(
+      "functional", po::value<std::string>(), "run workloads/<name> (or a .tile template) at its small shape with the functional interpreter and check it against its reference (exit 0 PASS, 1 FAIL)")(
+      "param", po::value<std::vector<std::string>>()->composing(), "with --functional: workload parameter key=value (e.g. M=128)")(
+      "verbose,v", "with --functional: also print the parameters, op counts and the instantiated kernel");
   const auto vm = parse(args, opts);
   if (vm.count("help")) {
     std::cout << opts << "\n";
     return kExitOk;
   }
+  if (vm.count("functional"))
+    return workloads::run_functional_command(vm["functional"].as<std::string>(),
+                                             vm.count("param") ? vm["param"].as<std::vector<std::string>>() : std::vector<std::string>{},
+                                             vm.count("verbose") > 0);
   RunRequest req;
   if (vm.count("preset")) req.presets = vm["preset"].as<std::vector<std::string>>();
   if (vm.count("config")) req.config_files = vm["config"].as<std::vector<std::string>>();
@@ -73,6 +88,11 @@ int cmd_run(const std::vector<std::string>& args) {
   if (vm.count("max-cycles")) req.overrides.push_back(cat("sim.max_cycles=", vm["max-cycles"].as<std::uint64_t>()));
   if (vm.count("out")) req.out_dir = vm["out"].as<std::string>();
   req.check_only = vm.count("check") > 0;
+  if (vm.count("trace")) req.trace_file = vm["trace"].as<std::string>();
+  if (vm.count("trace-window")) {
+    if (!vm.count("trace")) throw ConfigError("--trace-window needs --trace FILE");
+    req.trace_window = vm["trace-window"].as<std::string>();
+  }
   const RunOutcome out = run_simulation(req);
   if (req.check_only) {
     std::cout << out.report;
@@ -186,6 +206,8 @@ int main(int argc, char** argv) {
     if (command == "params") return cmd_params(rest);
     if (command == "presets") return cmd_presets(rest);
     if (command == "script") return cmd_script(rest);
+    if (command == "validate") return validation::run_validate_command(rest);
+    if (command == "compare") return validation::run_compare_command(rest);
     std::cerr << "tilesim: unknown command '" << command << "'" << did_you_mean(command, command_names()) << "\n\n"
               << kUsage;
     return kExitUsage;

@@ -11,7 +11,7 @@ assert unit == "B/s" and abs(value - 3.35e12) < 1, (value, unit)
 assert tilesim.format_quantity(1.83e9, "frequency") == "1.83GHz"
 assert "traffic_generator" in tilesim.kinds()
 names = [p["name"] for p in tilesim.params("fixed_latency_memory")]
-assert names == ["latency", "bandwidth"], names
+assert names[:2] == ["latency", "bandwidth"], names
 
 try:
     tilesim.parse_quantity("3.35TB/sec")

@@ -1,0 +1,198 @@
+#include "arch/memory/copy_engine.hpp"
+
+#include <algorithm>
+
+#include "sim/clock_domain.hpp"
+#include "sim/component_registry.hpp"
+#include "sim/text_util.hpp"
+
+namespace tilesim {
+
+namespace {
+const RegisterComponent<CopyEngine> kRegistration(
+    "copy_engine", "TMA/DMA copy engine: copy commands -> line requests, scratch writes, completion signal");
+}
+
+std::vector<CopyPiece> split_copy(const CopyCommand& c, std::uint32_t line_bytes) {
+  std::vector<CopyPiece> out;
+  std::uint32_t scratch = c.scratch_addr;
+  for (std::uint32_t row = 0; row < c.rows; ++row) {
+    std::uint64_t g = c.global_addr + static_cast<std::uint64_t>(row) * c.pitch;
+    std::uint64_t left = c.row_bytes;
+    while (left > 0) {
+      const std::uint64_t to_line_end = line_bytes - g % line_bytes;
+      const auto n = static_cast<std::uint32_t>(std::min<std::uint64_t>(left, to_line_end));
+      out.push_back({g, scratch, n});
+      g += n;
+      scratch += n;
+      left -= n;
+    }
+  }
+  return out;
+}
+
+ParamSchema CopyEngine::param_schema() {
+  ParamSchema s;
+  s.quantity("line_size", UnitKind::size, "128B", "global-memory line: no request crosses one", 1)
+      .quantity("issue_latency", UnitKind::cycles, "20", "cycles from a command's arrival to its first request")
+      .quantity("completion_latency", UnitKind::cycles, "10", "cycles from the last piece to the completion signal")
+      .integer("max_outstanding", 64, "pieces (line requests) in flight at most", 1, 1 << 20)
+      .integer("requests_per_cycle", 1, "pieces issued per cycle at most", 1, 64)
+      .integer("source_id", 0, "id this engine puts in `source` of its global requests", 0);
+  return s;
+}
+
+CopyEngine::CopyEngine(const ComponentContext& ctx)
+    : Component(ctx),
+      line_bytes_(static_cast<std::uint32_t>(params().bytes("line_size"))),
+      issue_latency_(static_cast<std::uint64_t>(params().quantity("issue_latency"))),
+      completion_latency_(static_cast<std::uint64_t>(params().quantity("completion_latency"))),
+      max_outstanding_(static_cast<std::size_t>(params().integer("max_outstanding"))),
+      requests_per_cycle_(static_cast<std::size_t>(params().integer("requests_per_cycle"))),
+      source_id_(static_cast<std::uint32_t>(params().integer("source_id"))),
+      st_commands_(stats().counter("commands", "", "copy commands completed")),
+      st_line_requests_(stats().counter("line_requests", "", "global-memory requests made (pieces)")),
+      st_bytes_(stats().counter("bytes", "B", "bytes copied")),
+      st_command_cycles_(stats().distribution("command_cycles", "cycles", "cycles from command arrival to completion")) {
+  mem_out_.add_port(&mem_req);
+  scratch_out_.add_port(&scratch_req);
+}
+
+CopyEngine::Active* CopyEngine::active_by_seq(std::uint64_t seq) {
+  if (seq < first_seq_ || seq - first_seq_ >= commands_.size()) return nullptr;
+  return &commands_[seq - first_seq_];
+}
+
+void CopyEngine::piece_done(std::uint64_t seq, std::uint64_t now) {
+  Active* a = active_by_seq(seq);
+  if (!a) panic(name(), ": piece of unknown command ", seq);
+  ++a->pieces_done;
+  // Retire finished commands from the front, in order.
+  while (!commands_.empty() && commands_.front().pieces_done == commands_.front().pieces.size()) {
+    Active& f = commands_.front();
+    CopyDone d{f.cmd.id, f.cmd.issued, f.cmd.bytes(), static_cast<std::uint32_t>(f.pieces.size())};
+    ++st_commands_;
+    st_bytes_ += f.cmd.bytes();
+    st_command_cycles_.sample(static_cast<double>(now + completion_latency_ - f.start_cycle + issue_latency_));
+    done_queue_.push(now + completion_latency_, d);
+    commands_.pop_front();
+    ++first_seq_;
+  }
+}
+
+bool CopyEngine::tick(Cycle now_cycle) {
+  const std::uint64_t now = now_cycle.value;
+  while (cmd.ready()) {
+    Active a;
+    a.cmd = cmd.pop();
+    a.pieces = split_copy(a.cmd, line_bytes_);
+    a.start_cycle = now + issue_latency_;
+    if (a.pieces.empty()) panic(name(), ": copy command ", a.cmd.id, " moves no bytes");
+    commands_.push_back(std::move(a));
+    ++next_seq_;
+  }
+  while (mem_resp.ready()) {
+    const MemResponse m = mem_resp.pop();
+    const auto it = in_flight_.find(m.req.tag);
+    if (it == in_flight_.end()) panic(name(), ": global response for unknown piece ", m.req.tag);
+    if (m.req.op == MemOp::read) {  // to_scratch: the data now goes into the scratch
+      ScratchRequest w;
+      w.req.addr = it->second.piece.scratch_addr;
+      w.req.bytes = it->second.piece.bytes;
+      w.req.op = MemOp::write;
+      w.req.tag = m.req.tag;
+      w.req.source = source_id_;
+      w.req.issued = clock().now_tick();
+      scratch_out_.push(0, now, std::move(w), Priority::request);
+    } else {  // from_scratch: the write is acknowledged
+      const std::uint64_t seq = it->second.command_seq;
+      in_flight_.erase(it);
+      piece_done(seq, now);
+    }
+  }
+  while (scratch_resp.ready()) {
+    const MemResponse m = scratch_resp.pop();
+    const auto it = in_flight_.find(m.req.tag);
+    if (it == in_flight_.end()) panic(name(), ": scratch response for unknown piece ", m.req.tag);
+    if (m.req.op == MemOp::write) {  // to_scratch: landed
+      const std::uint64_t seq = it->second.command_seq;
+      in_flight_.erase(it);
+      piece_done(seq, now);
+    } else {  // from_scratch: the data read goes out to global memory
+      MemRequest w;
+      w.addr = it->second.piece.global_addr;
+      w.bytes = it->second.piece.bytes;
+      w.op = MemOp::write;
+      w.tag = m.req.tag;
+      w.source = source_id_;
+      w.issued = clock().now_tick();
+      mem_out_.push(0, now, std::move(w), Priority::request);
+    }
+  }
+  // Cut pieces from the oldest commands whose start time has come.
+  std::size_t issued = 0;
+  std::uint64_t next_start = DelayHeap<int>::kNone;
+  for (std::size_t i = 0; i < commands_.size() && issued < requests_per_cycle_; ++i) {
+    Active& a = commands_[i];
+    if (a.start_cycle > now) {
+      next_start = std::min(next_start, a.start_cycle);
+      break;  // in order: a later command does not overtake
+    }
+    while (a.next_piece < a.pieces.size() && issued < requests_per_cycle_ && in_flight_.size() < max_outstanding_) {
+      const CopyPiece& p = a.pieces[a.next_piece++];
+      const std::uint64_t tag = next_tag_++;
+      in_flight_.emplace(tag, InFlight{first_seq_ + i, p});
+      ++st_line_requests_;
+      ++issued;
+      if (a.cmd.direction == CopyDirection::to_scratch) {
+        MemRequest r;
+        r.addr = p.global_addr;
+        r.bytes = p.bytes;
+        r.op = MemOp::read;
+        r.tag = tag;
+        r.source = source_id_;
+        r.issued = clock().now_tick();
+        mem_out_.push(0, now, r, Priority::request);
+      } else {
+        ScratchRequest r;
+        r.req.addr = p.scratch_addr;
+        r.req.bytes = p.bytes;
+        r.req.op = MemOp::read;
+        r.req.tag = tag;
+        r.req.source = source_id_;
+        r.req.issued = clock().now_tick();
+        scratch_out_.push(0, now, std::move(r), Priority::request);
+      }
+    }
+    if (a.next_piece < a.pieces.size()) break;
+  }
+  while (done_queue_.due(now)) {
+    done.send(done_queue_.pop(), Priority::response);
+    note_progress();
+  }
+  mem_out_.drain(now);
+  scratch_out_.drain(now);
+
+  bool can_cut = false;
+  for (std::size_t i = 0; i < commands_.size(); ++i) {
+    const Active& a = commands_[i];
+    if (a.next_piece < a.pieces.size()) {
+      can_cut = a.start_cycle <= now + 1 && in_flight_.size() < max_outstanding_;
+      if (a.start_cycle > now) next_start = std::min(next_start, a.start_cycle);
+      break;
+    }
+  }
+  if (can_cut) return true;
+  const std::uint64_t next = std::min({next_start, done_queue_.next_cycle(), mem_out_.next_cycle(), scratch_out_.next_cycle()});
+  if (next != DelayHeap<int>::kNone) {
+    if (next <= now + 1) return true;
+    wake_at(Cycle(next));
+  }
+  return false;
+}
+
+std::string CopyEngine::waiting_on() const {
+  return cat(commands_.size(), " commands open, ", in_flight_.size(), " pieces in flight (global reads/writes or scratch)");
+}
+
+}  // namespace tilesim

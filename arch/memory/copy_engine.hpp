@@ -1,0 +1,82 @@
+// A core's copy engine (DESIGN.md §6): the TMA unit of an SM, the DMA engine of a megacore. It takes
+// CopyCommands (a 1-D block or a 2-D box between global memory and the core's scratch), cuts them into
+// requests that each stay within one `line_size` line of global memory, keeps at most `max_outstanding`
+// of them in flight, issues `requests_per_cycle` per cycle, and signals completion (CopyDone) on `done`
+// `completion_latency` cycles after the last piece landed.
+//   to_scratch:   global read (mem_req) -> scratch write (scratch_req) -> piece done
+//   from_scratch: scratch read -> global write -> write acknowledged -> piece done
+// A command starts `issue_latency` cycles after it arrives (descriptor fetch and decode); commands are
+// processed in order, their pieces overlapping.
+#pragma once
+
+#include <deque>
+#include <unordered_map>
+
+#include "arch/memory/messages.hpp"
+#include "arch/memory/output_queues.hpp"
+#include "sim/component.hpp"
+#include "sim/port.hpp"
+
+namespace tilesim {
+
+/// The pieces a copy command becomes: (global address, scratch address, bytes), none crossing a line.
+struct CopyPiece {
+  std::uint64_t global_addr;
+  std::uint32_t scratch_addr;
+  std::uint32_t bytes;
+};
+std::vector<CopyPiece> split_copy(const CopyCommand& cmd, std::uint32_t line_bytes);
+
+class CopyEngine final : public Component {
+ public:
+  static ParamSchema param_schema();
+  explicit CopyEngine(const ComponentContext& ctx);
+
+  bool tick(Cycle now) override;
+  bool busy() const override { return !commands_.empty() || !in_flight_.empty() || !done_queue_.empty(); }
+  std::string waiting_on() const override;
+
+  InPort<CopyCommand> cmd{*this, "cmd", "CopyCommand"};
+  OutPort<CopyDone> done{*this, "done", "CopyDone"};
+  OutPort<MemRequest> mem_req{*this, "mem_req", "MemRequest"};
+  InPort<MemResponse> mem_resp{*this, "mem_resp", "MemResponse"};
+  OutPort<ScratchRequest> scratch_req{*this, "scratch_req", "ScratchRequest"};
+  InPort<MemResponse> scratch_resp{*this, "scratch_resp", "MemResponse"};
+
+ private:
+  struct Active {
+    CopyCommand cmd;
+    std::vector<CopyPiece> pieces;
+    std::size_t next_piece = 0;
+    std::size_t pieces_done = 0;
+    std::uint64_t start_cycle = 0;
+  };
+  struct InFlight {
+    std::uint64_t command_seq;  // which Active
+    CopyPiece piece;
+  };
+
+  void piece_done(std::uint64_t command_seq, std::uint64_t now);
+  Active* active_by_seq(std::uint64_t seq);
+
+  const std::uint32_t line_bytes_;
+  const std::uint64_t issue_latency_, completion_latency_;
+  const std::size_t max_outstanding_, requests_per_cycle_;
+  const std::uint32_t source_id_;
+
+  std::deque<Active> commands_;  // in arrival order; front ones are being cut into pieces
+  std::uint64_t first_seq_ = 0;  // sequence number of commands_.front()
+  std::uint64_t next_seq_ = 0;
+  std::unordered_map<std::uint64_t, InFlight> in_flight_;  // by piece tag
+  std::uint64_t next_tag_ = 1;
+  DelayHeap<CopyDone> done_queue_;
+  OutputQueues<MemRequest> mem_out_;
+  OutputQueues<ScratchRequest> scratch_out_;
+
+  Counter& st_commands_;
+  Counter& st_line_requests_;
+  Counter& st_bytes_;
+  Distribution& st_command_cycles_;
+};
+
+}  // namespace tilesim

@@ -1,0 +1,352 @@
+#include "arch/memory/l2_slice.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "sim/clock_domain.hpp"
+#include "sim/component_registry.hpp"
+#include "sim/text_util.hpp"
+
+namespace tilesim {
+
+namespace {
+const RegisterComponent<L2Slice> kRegistration(
+    "l2_slice", "last-level cache slice: sectored, MSHRs with merging, write-back, home/replica partitions");
+
+CacheGeometry geometry_of(const ParamValues& p) {
+  CacheGeometry g;
+  g.size_bytes = p.bytes("size");
+  g.line_bytes = static_cast<std::uint32_t>(p.bytes("line_size"));
+  g.sector_bytes = static_cast<std::uint32_t>(p.bytes("sector_size"));
+  g.assoc = static_cast<std::uint32_t>(p.integer("assoc"));
+  g.hashed_sets = false;  // sets follow the line's index within the slice (see the constructor)
+  return g;
+}
+}  // namespace
+
+ParamSchema L2Slice::param_schema() {
+  ParamSchema s;
+  s.quantity("size", UnitKind::size, "256KiB", "capacity of this slice", 1)
+      .quantity("line_size", UnitKind::size, "128B", "line (tag) size", 1)
+      .quantity("sector_size", UnitKind::size, "32B", "sector size: the unit of valid/dirty bits and of fills", 1)
+      .integer("assoc", 16, "ways per set", 1, 1024)
+      .quantity("tag_latency", UnitKind::cycles, "20", "cycles from arrival to the hit/miss decision")
+      .quantity("data_latency", UnitKind::cycles, "20", "cycles from the hit decision to the response")
+      .quantity("fill_latency", UnitKind::cycles, "10", "cycles from a fill's arrival to the responses it completes")
+      .integer("mshrs", 256, "lines with misses in flight at most", 1, 1 << 20)
+      .integer("mshr_targets", 32, "requests merged into one line's miss at most", 1, 4096)
+      .integer("lookups_per_cycle", 1, "tag lookups (requests accepted) per cycle", 1, 64)
+      .quantity("data_bytes_per_cycle", UnitKind::size, "64B", "data-array bandwidth per cycle", 1)
+      .integer("max_pending_writes", 256, "writes forwarded to a home slice and not yet acknowledged", 1, 1 << 20)
+      .integer("downstream_queue", 256,
+               "requests (misses, write-backs, forwards) waiting to leave; new requests wait while it is full", 1, 1 << 20)
+      .boolean("prefill", false, "start full of unrelated lines (the steady state of earlier work) instead of empty")
+      .real("prefill_dirty", 0.0, "fraction of the prefilled (home) lines that are dirty", 0, 1)
+      .boolean("prefill_replicas", false,
+               "prefill also holds lines homed in other partitions (replicas), as after a footprint that fits every "
+               "partition was read from all of them")
+      .quantity("prefill_base", UnitKind::size, "1GiB",
+                "prefilled lines are taken from addresses at and above this one (no workload may use them)", 0)
+      .integer("slice", 0, "global index of this slice (its id on the fabric and at its memory controller)", 0);
+  AddressMap::declare_params(s);
+  return s;
+}
+
+L2Slice::L2Slice(const ComponentContext& ctx)
+    : Component(ctx),
+      map_(AddressMap::from_params(params())),
+      array_(geometry_of(params()), params().path(),
+             [this](std::uint64_t line) {
+               // The line's index among this slice's lines (they are every slices_per_controller-th granule of
+               // the controller's local addresses).
+               const std::uint64_t granule = map_.spec().slice_interleave;
+               const std::uint64_t local = map_.controller_local(line);
+               return (local / granule / map_.slices_per_controller()) * (granule / array_.geometry().line_bytes) +
+                      local % granule / array_.geometry().line_bytes;
+             }),
+      slice_(static_cast<std::uint32_t>(params().integer("slice"))),
+      partition_(map_.partition_of_slice(slice_)),
+      tag_latency_(static_cast<std::uint64_t>(params().quantity("tag_latency"))),
+      data_latency_(static_cast<std::uint64_t>(params().quantity("data_latency"))),
+      fill_latency_(static_cast<std::uint64_t>(params().quantity("fill_latency"))),
+      mshrs_(static_cast<std::size_t>(params().integer("mshrs"))),
+      mshr_targets_(static_cast<std::size_t>(params().integer("mshr_targets"))),
+      lookups_per_cycle_(static_cast<std::size_t>(params().integer("lookups_per_cycle"))),
+      max_pending_writes_(static_cast<std::size_t>(params().integer("max_pending_writes"))),
+      downstream_limit_(static_cast<std::size_t>(params().integer("downstream_queue"))),
+      data_port_(params().bytes("data_bytes_per_cycle")),
+      st_reads_(stats().counter("reads", "", "read requests (from cores and from other partitions)")),
+      st_read_hits_(stats().counter("read_hits", "", "reads with all their sectors present")),
+      st_read_misses_(stats().counter("read_misses", "", "reads that waited for a fill")),
+      st_merges_(stats().counter("mshr_merges", "", "misses merged into a line already in flight")),
+      st_home_requests_(stats().counter("home_requests", "", "requests from other partitions' slices")),
+      st_forwarded_(stats().counter("forwarded", "", "requests sent to the home slice in another partition")),
+      st_writes_(stats().counter("writes", "", "writes and atomics received")),
+      st_writebacks_(stats().counter("writebacks", "", "dirty lines written back to memory")),
+      st_writeback_bytes_(stats().counter("writeback_bytes", "B", "bytes written back to memory")),
+      st_dram_reads_(stats().counter("dram_reads", "", "read requests sent to the memory controller")),
+      st_dram_read_bytes_(stats().counter("dram_read_bytes", "B", "bytes read from memory")),
+      st_bytes_out_(stats().counter("bytes_to_requesters", "B", "read data returned to requesters")),
+      st_stalls_(stats().counter("stalls", "", "cycles the head request waited for an MSHR or write slot")) {
+  stats().ratio("hit_rate", "", "read hits / reads", "read_hits", "reads");
+  if (slice_ >= map_.slices())
+    throw ConfigError(cat(params().path(), ".slice: ", slice_, " is not below the number of slices (", map_.slices(), ")"));
+  up_.add_port(&resp);
+  up_.add_port(&home_resp);
+  down_.add_port(&mem_req);
+  down_.add_port(&fwd_req);
+  if (params().boolean("prefill"))
+    prefill_lines(params().bytes("prefill_base"), params().real("prefill_dirty"), params().boolean("prefill_replicas"));
+}
+
+void L2Slice::prefill_lines(std::uint64_t base, double dirty_fraction, bool replicas) {
+  // Walk controller-local addresses upwards from `base` in this slice's controller (its home lines) and,
+  // with `replicas`, in the controllers of the same index in the other partitions (lines this slice would
+  // hold as replicas), keeping the lines whose slice index is this slice's, until every way holds one
+  // (sets fill unevenly only at the end of the walk).
+  const std::uint32_t line_bytes = array_.geometry().line_bytes;
+  const std::uint64_t capacity_lines = array_.geometry().size_bytes / line_bytes;
+  const std::uint32_t cpp = map_.controllers_per_partition();
+  const std::uint32_t own = map_.controller_of_slice(slice_);
+  std::vector<std::uint32_t> controllers{own};
+  if (replicas)
+    for (std::uint32_t q = 0; q < map_.partitions(); ++q)
+      if (q != partition_) controllers.push_back(q * cpp + own % cpp);
+  const std::uint32_t my_index = slice_ % map_.spec().slices_per_partition;
+  std::uint64_t local = map_.controller_local(base) / line_bytes * line_bytes;
+  std::uint64_t filled = 0;
+  for (std::uint64_t tries = 0; filled < capacity_lines && tries < 64 * capacity_lines * map_.slices_per_controller();
+       ++tries, local += line_bytes) {
+    for (const std::uint32_t ctl : controllers) {
+      if (filled >= capacity_lines) break;
+      const std::uint64_t addr = map_.global_from_local(ctl, local);
+      if (map_.slice_index(addr) != my_index || array_.find(addr)) continue;
+      SectoredCacheArray::Victim victim;
+      SectoredCacheArray::Line& l = array_.allocate(addr, victim);
+      l.valid = array_.full_mask();
+      // Dirty home lines spread evenly: allocation i is dirty when floor((i + 1) f) > floor(i f). Replicas
+      // are never dirty.
+      const auto i = static_cast<double>(tries_dirty_++);
+      const bool dirty = ctl == own && std::floor((i + 1) * dirty_fraction) > std::floor(i * dirty_fraction);
+      l.dirty = dirty ? array_.full_mask() : 0u;
+      if (!victim.present) ++filled;
+    }
+  }
+}
+
+void L2Slice::respond(const MemRequest& r, Upstream from, std::uint32_t data_bytes, std::uint64_t earliest,
+                      std::uint64_t latency) {
+  const std::uint64_t start = data_bytes == 0 ? earliest : data_port_.reserve(earliest, data_bytes);
+  pending_up_.push(start + latency, {from, MemResponse{r}});
+}
+
+void L2Slice::send_down(Downstream where, MemRequest m, std::uint64_t at) {
+  m.source = slice_;
+  m.issued = clock().tick_of(Cycle(at));
+  down_.push(where, at, std::move(m), Priority::request);
+}
+
+void L2Slice::request_sectors(std::uint64_t line, std::uint32_t mask, Downstream where, std::uint64_t at) {
+  const std::uint32_t sector = array_.geometry().sector_bytes;
+  for (std::uint32_t s = 0; s < array_.sectors_per_line();) {
+    if (!(mask >> s & 1u)) {
+      ++s;
+      continue;
+    }
+    std::uint32_t e = s;
+    while (e + 1 < array_.sectors_per_line() && (mask >> (e + 1) & 1u)) ++e;
+    MemRequest m;
+    m.addr = line + static_cast<std::uint64_t>(s) * sector;
+    m.bytes = (e - s + 1) * sector;
+    m.op = MemOp::read;
+    if (where == kMem) {
+      ++st_dram_reads_;
+      st_dram_read_bytes_ += m.bytes;
+    } else {
+      ++st_forwarded_;
+    }
+    send_down(where, m, at);
+    s = e + 1;
+  }
+}
+
+void L2Slice::write_back(std::uint64_t line, std::uint32_t dirty, std::uint64_t at) {
+  const std::uint32_t sector = array_.geometry().sector_bytes;
+  for (std::uint32_t s = 0; s < array_.sectors_per_line();) {
+    if (!(dirty >> s & 1u)) {
+      ++s;
+      continue;
+    }
+    std::uint32_t e = s;
+    while (e + 1 < array_.sectors_per_line() && (dirty >> (e + 1) & 1u)) ++e;
+    MemRequest m;
+    m.addr = line + static_cast<std::uint64_t>(s) * sector;
+    m.bytes = (e - s + 1) * sector;
+    m.op = MemOp::write;
+    m.tag = 0;  // write-backs are not waited for
+    ++st_writebacks_;
+    st_writeback_bytes_ += m.bytes;
+    send_down(kMem, m, at);
+    s = e + 1;
+  }
+}
+
+SectoredCacheArray::Line& L2Slice::allocate(std::uint64_t line, std::uint64_t now) {
+  SectoredCacheArray::Victim victim;
+  SectoredCacheArray::Line& l = array_.allocate(line, victim);
+  if (victim.present && victim.dirty) write_back(victim.line_addr, victim.dirty, now + tag_latency_);
+  return l;
+}
+
+void L2Slice::accept_write(const MemRequest& r, Upstream from, std::uint64_t now) {
+  const std::uint64_t line = array_.line_of(r.addr);
+  const std::uint32_t mask = array_.sector_mask(r.addr, r.bytes);
+  ++st_writes_;
+  const bool home = map_.home_partition(r.addr) == partition_;
+  SectoredCacheArray::Line* l = array_.find(line);
+  if (home) {
+    if (!l) l = &allocate(line, now);
+    array_.touch(*l);
+    l->valid |= mask;  // write-allocate without fetch: sector byte masks are not modelled
+    l->dirty |= mask;
+    respond(r, from, r.bytes, now + tag_latency_, 0);
+    return;
+  }
+  // A replica: keep it current (clean) and let the home slice own the dirty data.
+  if (l) l->valid |= mask;
+  MemRequest m = r;
+  m.tag = next_tag_++;
+  forwarded_writes_.emplace(m.tag, std::make_pair(r, from));
+  ++st_forwarded_;
+  send_down(kFwd, m, now + tag_latency_);
+}
+
+bool L2Slice::accept(const MemRequest& r, Upstream from, std::uint64_t now) {
+  const std::uint64_t line = array_.line_of(r.addr);
+  const std::uint32_t mask = array_.sector_mask(r.addr, r.bytes);
+  if (mask == 0) panic(name(), ": request [", r.addr, ", +", r.bytes, ") crosses a line");
+  if (r.op != MemOp::read) {
+    if (forwarded_writes_.size() >= max_pending_writes_) return false;
+    accept_write(r, from, now);
+    return true;
+  }
+  SectoredCacheArray::Line* l = array_.find(line);
+  const std::uint32_t missing = l ? (mask & ~l->valid) : mask;
+  if (missing == 0) {
+    array_.touch(*l);
+    ++st_reads_;
+    ++st_read_hits_;
+    respond(r, from, r.bytes, now + tag_latency_, data_latency_);
+    return true;
+  }
+  auto it = mshr_.find(line);
+  if (it == mshr_.end()) {
+    if (mshr_.size() >= mshrs_) return false;
+    it = mshr_.emplace(line, Mshr{}).first;
+  } else {
+    if (it->second.targets.size() >= mshr_targets_) return false;
+    ++st_merges_;
+  }
+  if (l) array_.touch(*l);
+  Mshr& m = it->second;
+  const std::uint32_t to_request = missing & ~m.requested;
+  m.requested |= to_request;
+  m.targets.push_back({r, missing, from});
+  const Downstream where = map_.home_partition(r.addr) == partition_ ? kMem : kFwd;
+  if (to_request) request_sectors(line, to_request, where, now + tag_latency_);
+  ++st_reads_;
+  ++st_read_misses_;
+  return true;
+}
+
+void L2Slice::handle_fill(const MemResponse& msg, std::uint64_t now) {
+  const MemRequest& r = msg.req;
+  if (r.op != MemOp::read) {
+    if (r.tag == 0) return;  // a write-back acknowledged
+    const auto it = forwarded_writes_.find(r.tag);
+    if (it == forwarded_writes_.end()) panic(name(), ": acknowledgement for unknown forwarded write ", r.tag);
+    pending_up_.push(now, {it->second.second, MemResponse{it->second.first}});
+    forwarded_writes_.erase(it);
+    return;
+  }
+  const std::uint64_t line = array_.line_of(r.addr);
+  const std::uint32_t mask = array_.sector_mask(r.addr, r.bytes);
+  SectoredCacheArray::Line* l = array_.find(line);
+  if (!l) l = &allocate(line, now);
+  l->valid |= mask;
+  const auto it = mshr_.find(line);
+  if (it == mshr_.end()) panic(name(), ": fill for line ", line, " without an MSHR");
+  Mshr& m = it->second;
+  m.requested &= ~mask;
+  m.arrived |= mask;
+  std::vector<Target> waiting;
+  for (auto& t : m.targets) {
+    if ((t.need & ~m.arrived) == 0)
+      respond(t.req, t.from, t.req.bytes, now, fill_latency_);
+    else
+      waiting.push_back(std::move(t));
+  }
+  m.targets.swap(waiting);
+  if (m.targets.empty()) {
+    if (m.requested != 0) panic(name(), ": MSHR for line ", line, " has no targets but sectors in flight");
+    mshr_.erase(it);
+  }
+}
+
+bool L2Slice::tick(Cycle now_cycle) {
+  const std::uint64_t now = now_cycle.value;
+  while (mem_resp.ready()) handle_fill(mem_resp.pop(), now);
+  while (fwd_resp.ready()) handle_fill(fwd_resp.pop(), now);
+
+  stalled_ = false;
+  InPort<MemRequest>* inputs[2] = {&req, &home_req};
+  for (std::size_t n = 0; n < lookups_per_cycle_;) {
+    // Round-robin between the two request inputs, skipping an empty one.
+    if (down_.size() >= downstream_limit_) {  // misses and write-backs cannot leave: hold the inputs
+      stalled_ = true;
+      ++st_stalls_;
+      break;
+    }
+    std::size_t pick = next_port_;
+    if (!inputs[pick]->ready()) pick ^= 1u;
+    if (!inputs[pick]->ready()) break;
+    const Upstream from = pick == 0 ? kCore : kHome;
+    if (!accept(inputs[pick]->peek(), from, now)) {
+      stalled_ = true;
+      ++st_stalls_;
+      break;
+    }
+    if (from == kHome) ++st_home_requests_;
+    inputs[pick]->pop();
+    next_port_ = pick ^ 1u;
+    ++n;
+  }
+
+  while (pending_up_.due(now)) {
+    auto [from, r] = pending_up_.pop();
+    if (r.req.op == MemOp::read) st_bytes_out_ += r.req.bytes;
+    up_.push(from, now, std::move(r), Priority::response);
+    note_progress();
+  }
+  up_.drain(now);
+  down_.drain(now);
+
+  if ((req.ready() || home_req.ready()) && !stalled_) return true;
+  const std::uint64_t next = std::min({pending_up_.next_cycle(), up_.next_cycle(), down_.next_cycle()});
+  if (next != DelayHeap<int>::kNone) {
+    if (next <= now) return true;
+    wake_at(Cycle(next));
+  }
+  return false;
+}
+
+bool L2Slice::busy() const {
+  return !mshr_.empty() || !forwarded_writes_.empty() || !pending_up_.empty() || !up_.empty() || !down_.empty();
+}
+
+std::string L2Slice::waiting_on() const {
+  return cat(mshr_.size(), " lines missing (MSHRs), ", forwarded_writes_.size(), " forwarded writes unacknowledged, ",
+             down_.size(), " requests to send downstream, ", pending_up_.size() + up_.size(), " responses to send");
+}
+
+}  // namespace tilesim

@@ -1,0 +1,107 @@
+// One slice of a partitioned last-level cache (DESIGN.md §6): sectored, set-associative, LRU,
+// MSHRs with merging, write-back with per-sector dirty bits, write-allocate without fetch.
+//
+// Partitions (address_map.hpp): a slice serves the cores of its partition (`req`/`resp`, via the
+// partition's crossbar) and is the *home* of the addresses whose DRAM its partition owns. A read miss on a
+// home address goes to the memory controller (`mem_req`/`mem_resp`); a read miss on another partition's
+// address goes over the partition fabric to the home slice (`fwd_req`/`fwd_resp`) and the line is kept
+// here as a replica. Requests from other partitions' slices arrive on `home_req` and are answered on
+// `home_resp`. Replicas are never dirty: a core's write to a non-home address updates the replica and is
+// forwarded to the home slice, which keeps the dirty data and writes it back on eviction.
+//
+// Sets are indexed by the line's position among the slice's lines (its controller-local line number
+// divided by the slices per controller), so a stream fills sets in order and evicts an older stream's
+// lines in address order, as a DRAM-friendly write-back needs.
+// Timing: `lookups_per_cycle` tag lookups per cycle; a hit answers tag_latency + data_latency after
+// arrival; a miss is sent on tag_latency after arrival and answered fill_latency after its fill arrives;
+// every hit and write occupies the data array for bytes / data_bytes_per_cycle cycles (fractions carry).
+#pragma once
+
+#include <unordered_map>
+
+#include "arch/memory/address_map.hpp"
+#include "arch/memory/cache_array.hpp"
+#include "arch/memory/port_timer.hpp"
+#include "arch/memory/output_queues.hpp"
+#include "arch/memory/request.hpp"
+#include "sim/component.hpp"
+#include "sim/port.hpp"
+
+namespace tilesim {
+
+class L2Slice final : public Component {
+ public:
+  static ParamSchema param_schema();
+  explicit L2Slice(const ComponentContext& ctx);
+
+  bool tick(Cycle now) override;
+  bool busy() const override;
+  std::string waiting_on() const override;
+
+  InPort<MemRequest> req{*this, "req", "MemRequest"};
+  OutPort<MemResponse> resp{*this, "resp", "MemResponse"};
+  InPort<MemRequest> home_req{*this, "home_req", "MemRequest"};
+  OutPort<MemResponse> home_resp{*this, "home_resp", "MemResponse"};
+  OutPort<MemRequest> fwd_req{*this, "fwd_req", "MemRequest"};
+  InPort<MemResponse> fwd_resp{*this, "fwd_resp", "MemResponse"};
+  OutPort<MemRequest> mem_req{*this, "mem_req", "MemRequest"};
+  InPort<MemResponse> mem_resp{*this, "mem_resp", "MemResponse"};
+
+ private:
+  enum Upstream : std::size_t { kCore = 0, kHome = 1 };
+  enum Downstream : std::size_t { kMem = 0, kFwd = 1 };
+  struct Target {
+    MemRequest req;
+    std::uint32_t need;
+    Upstream from;
+  };
+  struct Mshr {
+    std::uint32_t requested = 0;
+    std::uint32_t arrived = 0;
+    std::vector<Target> targets;
+  };
+
+  bool accept(const MemRequest& r, Upstream from, std::uint64_t now);
+  void accept_write(const MemRequest& r, Upstream from, std::uint64_t now);
+  void handle_fill(const MemResponse& r, std::uint64_t now);
+  void respond(const MemRequest& r, Upstream from, std::uint32_t data_bytes, std::uint64_t earliest,
+               std::uint64_t latency);
+  void send_down(Downstream where, MemRequest m, std::uint64_t at);
+  void request_sectors(std::uint64_t line, std::uint32_t mask, Downstream where, std::uint64_t at);
+  SectoredCacheArray::Line& allocate(std::uint64_t line, std::uint64_t now);
+  void write_back(std::uint64_t line, std::uint32_t dirty, std::uint64_t at);
+  void prefill_lines(std::uint64_t base, double dirty_fraction, bool replicas);
+  std::uint64_t tries_dirty_ = 0;  // prefill: allocations made
+
+  AddressMap map_;
+  SectoredCacheArray array_;
+  const std::uint32_t slice_, partition_;
+  const std::uint64_t tag_latency_, data_latency_, fill_latency_;
+  const std::size_t mshrs_, mshr_targets_, lookups_per_cycle_, max_pending_writes_, downstream_limit_;
+
+  std::unordered_map<std::uint64_t, Mshr> mshr_;
+  std::unordered_map<std::uint64_t, std::pair<MemRequest, Upstream>> forwarded_writes_;  // by tag
+  std::uint64_t next_tag_ = 1;
+  PortTimer data_port_;  // the data array: data_bytes_per_cycle
+  std::size_t next_port_ = 0;  // round-robin between core and home requests
+  OutputQueues<MemResponse> up_;
+  OutputQueues<MemRequest> down_;
+  DelayHeap<std::pair<Upstream, MemResponse>> pending_up_;
+  bool stalled_ = false;
+
+  Counter& st_reads_;
+  Counter& st_read_hits_;
+  Counter& st_read_misses_;
+  Counter& st_merges_;
+  Counter& st_home_requests_;
+  Counter& st_forwarded_;
+  Counter& st_writes_;
+  Counter& st_writebacks_;
+  Counter& st_writeback_bytes_;
+  Counter& st_dram_reads_;
+  Counter& st_dram_read_bytes_;
+  Counter& st_bytes_out_;
+  Counter& st_stalls_;
+};
+
+}  // namespace tilesim

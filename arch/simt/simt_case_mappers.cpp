@@ -1,0 +1,377 @@
+// Case mappers (validation/case_mapper.hpp) for the SIMT GPU: rows of workloads mma, alu, gemm,
+// attention_fwd, softmax and launch become `tilesim run` cases of the `gpu` system on the row's device
+// preset with the SM layer of its architecture (arch/presets/sm80_core.yaml, sm90_core.yaml) on top.
+//
+// One kernel per workload for every row (no per-shape choices): GEMM rows run the workload library's
+// warp-specialised `gemm_ws` with 128x256 output tiles, 128-byte K tiles (64 bf16/f16 elements) and as
+// many stages (up to 4) as the SM's scratch holds, attention rows `attention_fwd` with its default tiles, softmax rows
+// `softmax` with one row per program. Instruction-level rows run the library's microbenchmarks long
+// enough that the constant part (copies in, result out) is below 1% of the measured time.
+#include <cmath>
+#include <regex>
+
+#include "sim/config.hpp"
+#include "sim/error.hpp"
+#include "sim/text_util.hpp"
+#include "validation/case_mapper.hpp"
+
+namespace tilesim::validation {
+namespace {
+
+const char* const kClockKey = "chip.core_clock";
+
+/// The SM layer (arch/presets/<layer>.yaml) for a device preset, or "" when the SIMT model has none.
+std::string core_layer(const std::string& preset) {
+  auto starts = [&](const char* p) { return preset.rfind(p, 0) == 0; };
+  if (starts("a100")) return "sm80_core";
+  if (starts("h100") || starts("h800") || starts("h200")) return "sm90_core";
+  if (starts("titan_v") || starts("v100")) return "sm70_core";
+  return "";
+}
+
+/// Volta rows have no device preset (no memory hierarchy was built for them): their SM layer runs alone,
+/// on the memory defaults, which register-only microbenchmarks do not touch.
+bool layer_alone(const ReferenceRow& row) {
+  if (core_layer(row.preset) != "sm70_core") return false;
+  try {
+    find_preset(row.preset);
+    return false;
+  } catch (const ConfigError&) {
+    return true;
+  }
+}
+
+/// The runnable base of a gpu case, or why there is none.
+MapResult gpu_case(const ReferenceRow& row, const std::string& workload) {
+  const std::string layer = core_layer(row.preset);
+  if (layer.empty())
+    return cat("no SIMT SM layer for preset '", row.preset,
+               "' (the gpu system models Volta titan_v/v100, Ampere a100_* and Hopper h100_*/h800_*/h200)");
+  if (!layer_alone(row)) {
+    try {
+      find_preset(row.preset);
+    } catch (const ConfigError&) {
+      return cat("no preset '", row.preset, "'");
+    }
+  }
+  SimCase c;
+  c.presets = layer_alone(row) ? std::vector<std::string>{layer} : std::vector<std::string>{row.preset, layer};
+  c.overrides = {"system=gpu", cat("workload.name=", workload), "workload.scale=full"};
+  c.clock_key = kClockKey;
+  return c;
+}
+
+/// A number from the layered configuration of the case's presets (e.g. chip.cores); nullopt if absent.
+std::optional<double> preset_value(const ReferenceRow& row, const std::string& dotted);
+
+/// Tensor-throughput rows run at the device's sustained clock under tensor load (power.tensor_clock in its
+/// preset, with the measurement it comes from) when the preset states one: the simulator has no power
+/// model, and power-limited parts do not hold their boost clock under dense tensor work.
+void use_tensor_clock(const ReferenceRow& row, SimCase& c) {
+  const auto f = preset_value(row, "power.tensor_clock");
+  if (f && *f > 0) c.overrides.push_back(cat(kClockKey, "=", format_number(*f / 1e6, 6), "MHz"));
+}
+
+void set(SimCase& c, const std::string& key, const std::string& value) {
+  c.overrides.push_back(cat("workload.", key, "=", value));
+}
+
+std::optional<double> preset_value(const ReferenceRow& row, const std::string& dotted) {
+  ConfigTree t;
+  if (!layer_alone(row)) t.merge_file(find_preset(row.preset));
+  t.merge_file(find_preset(core_layer(row.preset)));
+  YAML::Node n;
+  n.reset(t.root());
+  for (const auto& part : split(dotted, '.')) {
+    if (!n.IsMap() || !n[part]) return std::nullopt;
+    n.reset(n[part]);
+  }
+  return parse_any_quantity(n.Scalar(), dotted).value;
+}
+
+double preset_number(const ReferenceRow& row, const std::string& dotted) {
+  const auto v = preset_value(row, dotted);
+  if (!v) throw ConfigError(cat(row.location(), ": preset ", row.preset, " has no ", dotted));
+  return *v;
+}
+
+/// Reference-vocabulary dtype names to the ISA's.
+std::optional<std::string> isa_dtype(const std::string& d) {
+  if (d == "f16" || d == "bf16" || d == "tf32" || d == "f32" || d == "i8" || d == "i32") return d;
+  if (d == "e4m3" || d == "f8e4m3" || d == "fp8") return std::string("f8e4m3");
+  if (d == "e5m2" || d == "f8e5m2") return std::string("f8e5m2");
+  if (d == "s8" || d == "int8") return std::string("i8");
+  if (d == "e2m1" || d == "f4e2m1" || d == "fp4") return std::string("f4e2m1");
+  return std::nullopt;
+}
+
+std::optional<double> kernel_time(const nlohmann::json& stats, const std::string& workload) {
+  auto t = kernel_seconds(stats, workload);
+  if (!t || *t <= 0) return std::nullopt;
+  return t;
+}
+
+/// Number of SM components (sm0, sm1, ...) in the stats.
+double sm_count(const nlohmann::json& stats) {
+  double n = 0;
+  if (!stats.contains("scopes")) return 0;
+  for (const auto& scope : stats["scopes"]) {
+    if (scope.value("scope", "") != "total") continue;
+    for (const auto& comp : scope["components"]) n += comp.value("kind", "") == "simt_sm" ? 1 : 0;
+  }
+  return n;
+}
+
+struct MmaShape {
+  std::int64_t m = 64, n = 256, k = 16;
+};
+std::optional<MmaShape> parse_shape(const std::string& s) {
+  static const std::regex re("m([0-9]+)n([0-9]+)k([0-9]+)");
+  std::smatch m;
+  if (!std::regex_match(s, m, re)) return std::nullopt;
+  return MmaShape{std::stoll(m[1]), std::stoll(m[2]), std::stoll(m[3])};
+}
+
+// ---- mma -----------------------------------------------------------------------------------------------
+
+/// The mma tile a row runs. Latency rows: the instruction's shape (one warp, or one warp group, runs the
+/// chain). Throughput rows of warp-level instructions (wmma, mma.sync): a 2x2 arrangement of instructions
+/// so that each of the program's 4 warps issues its own, as those benchmarks do; mma.sync rows without a
+/// shape ("average over shapes") use m64n64k16.
+std::string tile_shape(const ReferenceRow& row) {
+  const std::string instr = row.param_or("instr", "wgmma");
+  const bool warp_level = instr == "mma_sync" || instr == "wmma";
+  const std::string shape = row.param_or("shape", instr == "mma_sync" ? "m64n64k16" : instr == "wmma" ? "m16n16k16" : "m64n256k16");
+  if (!warp_level || row.param_or("mode", "throughput") == "latency" || !row.has_param("shape")) return shape;
+  const auto s = parse_shape(shape);
+  if (!s) return shape;
+  return cat("m", 2 * s->m, "n", 2 * s->n, "k", s->k);
+}
+
+constexpr std::int64_t kLatencyIters = 16384;
+constexpr std::int64_t kThroughputIters = 4096;
+
+class MmaMapper final : public CaseMapper {
+ public:
+  MapResult map(const ReferenceRow& row) const override {
+    const std::string instr = row.param_or("instr", "wgmma");
+    const std::string mode = row.param_or("mode", "throughput");
+    const std::string din = row.param_or("dtype_in", "f16");
+    if (instr == "dmma" || din == "f64") return std::string("the tile ISA has no f64 dtype: DMMA cannot be expressed");
+    if (instr == "tcgen05") return std::string("the tcgen05 (Blackwell) tensor unit is not modelled yet");
+    if (mode != "latency" && mode != "throughput") return cat("mode '", mode, "' is not modelled");
+    const std::string operands = row.param_or("operands", "SS");
+    if (operands != "SS" && operands != "RS") return cat("operands ", operands, " (tensor memory) is not modelled");
+    auto d = isa_dtype(din);
+    if (!d) return cat("dtype_in '", din, "' has no ISA dtype");
+    MapResult base = gpu_case(row, "mma");
+    if (auto* why = std::get_if<std::string>(&base)) return *why;
+    SimCase c = std::get<SimCase>(base);
+    const bool sync = instr == "mma_sync";
+    if (sync) c.overrides.push_back("core.tensor.kind=mma_sync");
+    const std::string shape = tile_shape(row);
+    if (!parse_shape(shape)) return cat("shape '", shape, "' is not m<M>n<N>k<K>");
+    set(c, "instr", instr);
+    set(c, "shape", shape);
+    set(c, "dtype_in", *d);
+    set(c, "dtype_acc", row.param_or("dtype_acc", "f32"));
+    set(c, "operands", operands);
+    set(c, "inputs", row.param_or("inputs", "zero"));
+    set(c, "mode", mode);
+    if (mode == "latency") {
+      set(c, "iters", std::to_string(kLatencyIters));
+      set(c, "blocks", "1");
+    } else {
+      // One dependent chain per program; enough programs to keep every sub-partition's (mma.sync) or
+      // the SM's (wgmma, latency = interval for N >= 32) tensor pipe busy.
+      const double sms = preset_number(row, "chip.cores");
+      use_tensor_clock(row, c);
+      set(c, "iters", std::to_string(kThroughputIters));
+      set(c, "blocks", std::to_string(static_cast<std::int64_t>(sms) * (sync || instr == "wmma" ? 4 : 1)));
+    }
+    return c;
+  }
+
+  std::optional<double> extract(const ReferenceRow& row, const nlohmann::json& stats) const override {
+    const auto t = kernel_time(stats, "mma");
+    if (!t) return std::nullopt;
+    const std::string mode = row.param_or("mode", "throughput");
+    const auto clock = clock_hz(stats, "core");
+    if (mode == "latency") {
+      if (!clock) return std::nullopt;
+      const double cycles_per = *t * *clock / static_cast<double>(kLatencyIters);
+      return row.unit == "cycles" ? std::optional<double>(cycles_per) : time_in_unit(cycles_per / *clock, row.unit, clock);
+    }
+    const std::string instr = row.param_or("instr", "wgmma");
+    const bool sync = instr == "mma_sync" || instr == "wmma";
+    const auto s = parse_shape(tile_shape(row));
+    const double sms = sm_count(stats);
+    const double programs = sms * (sync ? 4 : 1);
+    const double flops = 2.0 * static_cast<double>(s->m * s->n * s->k) * kThroughputIters * programs;
+    const double per_second = flops / *t;
+    if (row.unit == "%") {
+      // Efficiency: against the dense rate of the operand dtype from the preset.
+      const std::string din = *isa_dtype(row.param_or("dtype_in", "f16"));
+      const char* key = din == "tf32" ? "core.tensor.rate_tf32"
+                        : din.rfind("f8", 0) == 0 ? "core.tensor.rate_f8"
+                        : din == "i8" ? "core.tensor.rate_i8" : "core.tensor.rate_f16";
+      if (!clock) return std::nullopt;
+      return 100.0 * per_second / (preset_number(row, key) * sms * *clock);
+    }
+    return rate_in_unit(per_second, row.unit, clock, sms);
+  }
+
+  std::string what_is_extracted(const ReferenceRow& row) const override {
+    return row.param_or("mode", "throughput") == "latency" ? "kernel scope 'mma' / iterations (cycles)"
+                                                           : "tensor FLOPs of all programs / kernel scope 'mma'";
+  }
+};
+
+// ---- alu -----------------------------------------------------------------------------------------------
+
+class AluMapper final : public CaseMapper {
+ public:
+  MapResult map(const ReferenceRow& row) const override {
+    const std::string op = row.param_or("op", "ffma");
+    if (op == "dfma") return std::string("the tile ISA has no f64 dtype: DFMA cannot be expressed");
+    if (op != "ffma" && op != "hfma") return cat("op '", op, "' is not an alu microbenchmark of the library");
+    MapResult base = gpu_case(row, "alu");
+    if (auto* why = std::get_if<std::string>(&base)) return *why;
+    SimCase c = std::get<SimCase>(base);
+    set(c, "op", op);
+    set(c, "iters", std::to_string(kLatencyIters));
+    return c;
+  }
+  std::optional<double> extract(const ReferenceRow& row, const nlohmann::json& stats) const override {
+    const auto t = kernel_time(stats, "alu");
+    const auto clock = clock_hz(stats, "core");
+    if (!t || !clock) return std::nullopt;
+    const double cycles_per = *t * *clock / static_cast<double>(kLatencyIters);
+    return row.unit == "cycles" ? std::optional<double>(cycles_per) : time_in_unit(cycles_per / *clock, row.unit, clock);
+  }
+  std::string what_is_extracted(const ReferenceRow&) const override { return "kernel scope 'alu' / iterations (cycles)"; }
+};
+
+// ---- gemm ----------------------------------------------------------------------------------------------
+
+class GemmMapper final : public CaseMapper {
+ public:
+  MapResult map(const ReferenceRow& row) const override {
+    if (row.has_param("sms")) return std::string("runs on a subset of the SMs (sms=...) are not modelled");
+    const std::string din = row.param_or("dtype_in", "bf16");
+    auto d = isa_dtype(din);
+    if (!d) return cat("dtype_in '", din, "' has no ISA dtype");
+    MapResult base = gpu_case(row, "gemm_ws");
+    if (auto* why = std::get_if<std::string>(&base)) return *why;
+    SimCase c = std::get<SimCase>(base);
+    for (const char* k : {"M", "N", "K"}) set(c, k, row.param(k));
+    set(c, "dtype_in", *d);
+    const std::string acc = row.param_or("dtype_acc", *d == "i8" ? "i32" : "f32");
+    set(c, "dtype_acc", acc);
+    std::string out = row.param_or("dtype_out", "");
+    if (out.empty()) out = *d == "tf32" ? "f32" : (*d == "i8" ? "i32" : (*d == "f16" ? "f16" : "bf16"));
+    auto o = isa_dtype(out);
+    if (!o) return cat("dtype_out '", out, "' has no ISA dtype");
+    set(c, "dtype_out", *o);
+    // One kernel for every shape: 128x256 output tiles, 128-byte K tiles, 4 stages.
+    const int bits = *d == "tf32" ? 32 : (d->rfind("f8", 0) == 0 || *d == "i8" ? 8 : (*d == "f4e2m1" ? 4 : 16));
+    set(c, "BLOCK_M", "128");
+    set(c, "BLOCK_N", "256");
+    set(c, "BLOCK_K", std::to_string(1024 / bits));
+    // Stages: up to 4, as many as the SM's scratch holds (one stage = a 128 x 128 B tile of A and a
+    // 128 B x 256 tile of B = 48 KiB), as CUTLASS sizes its pipelines from the shared-memory capacity.
+    const double stage_bytes = 48 * 1024;
+    const double scratch = preset_number(row, "memory.scratch.size") - 1024;
+    const auto stages = static_cast<int>(std::min(4.0, std::floor(scratch / stage_bytes)));
+    if (stages < 2) return cat("the SM's scratch (", scratch, " B) holds fewer than 2 GEMM stages of 48 KiB");
+    set(c, "stages", std::to_string(stages));
+    set(c, "inputs", row.param_or("inputs", "random"));
+    use_tensor_clock(row, c);
+    return c;
+  }
+  std::optional<double> extract(const ReferenceRow& row, const nlohmann::json& stats) const override {
+    const auto t = kernel_time(stats, "gemm_ws");
+    if (!t) return std::nullopt;
+    const double flops = 2.0 * row.param_number("M") * row.param_number("N") * row.param_number("K");
+    return rate_in_unit(flops / *t, row.unit, clock_hz(stats, "core"), sm_count(stats));
+  }
+  std::string what_is_extracted(const ReferenceRow&) const override { return "2MNK / kernel scope 'gemm_ws'"; }
+};
+
+// ---- attention -----------------------------------------------------------------------------------------
+
+class AttentionMapper final : public CaseMapper {
+ public:
+  MapResult map(const ReferenceRow& row) const override {
+    MapResult base = gpu_case(row, "attention_fwd");
+    if (auto* why = std::get_if<std::string>(&base)) return *why;
+    SimCase c = std::get<SimCase>(base);
+    for (const char* k : {"batch", "heads", "seqlen", "headdim"}) set(c, k, row.param(k));
+    const std::string causal = row.param_or("causal", "false");
+    set(c, "causal", causal == "true" || causal == "1" ? "1" : "0");
+    set(c, "dtype", row.param_or("dtype", "bf16"));
+    use_tensor_clock(row, c);
+    return c;
+  }
+  std::optional<double> extract(const ReferenceRow& row, const nlohmann::json& stats) const override {
+    const auto t = kernel_time(stats, "attention_fwd");
+    if (!t) return std::nullopt;
+    const std::string causal = row.param_or("causal", "false");
+    const double s = row.param_number("seqlen");
+    double flops = 4.0 * row.param_number("batch") * row.param_number("heads") * s * s * row.param_number("headdim");
+    if (causal == "true" || causal == "1") flops /= 2;
+    return rate_in_unit(flops / *t, row.unit, clock_hz(stats, "core"), sm_count(stats));
+  }
+  std::string what_is_extracted(const ReferenceRow&) const override {
+    return "4*B*H*S^2*D (halved when causal) / kernel scope 'attention_fwd'";
+  }
+};
+
+// ---- softmax -------------------------------------------------------------------------------------------
+
+class SoftmaxMapper final : public CaseMapper {
+ public:
+  MapResult map(const ReferenceRow& row) const override {
+    MapResult base = gpu_case(row, "softmax");
+    if (auto* why = std::get_if<std::string>(&base)) return *why;
+    SimCase c = std::get<SimCase>(base);
+    set(c, "rows", row.param("rows"));
+    set(c, "cols", row.param("cols"));
+    set(c, "dtype", row.param_or("dtype", "bf16"));
+    set(c, "BLOCK_R", "1");  // the library's kernel holds whole rows: one per program
+    return c;
+  }
+  std::optional<double> extract(const ReferenceRow& row, const nlohmann::json& stats) const override {
+    const auto t = kernel_time(stats, "softmax");
+    if (!t) return std::nullopt;
+    const std::string d = row.param_or("dtype", "bf16");
+    const double bytes_per = d == "f32" ? 4 : 2;
+    const double bytes = 2.0 * row.param_number("rows") * row.param_number("cols") * bytes_per;  // read + write
+    return rate_in_unit(bytes / *t, row.unit, clock_hz(stats, "core"), sm_count(stats));
+  }
+  std::string what_is_extracted(const ReferenceRow&) const override {
+    return "model bytes (read once + write once) / kernel scope 'softmax'";
+  }
+};
+
+// ---- launch --------------------------------------------------------------------------------------------
+
+class LaunchMapper final : public CaseMapper {
+ public:
+  MapResult map(const ReferenceRow& row) const override {
+    MapResult base = gpu_case(row, "launch");
+    if (auto* why = std::get_if<std::string>(&base)) return *why;
+    return std::string("host-side kernel launch overhead is not modelled (core.dispatch.launch_latency is a setting, not a model)");
+  }
+  std::optional<double> extract(const ReferenceRow&, const nlohmann::json&) const override { return std::nullopt; }
+};
+
+const RegisterCaseMapper<MmaMapper> kMma("mma", "gpu system: tensor-instruction latency/throughput microbenchmark");
+const RegisterCaseMapper<AluMapper> kAlu("alu", "gpu system: dependent FMA latency microbenchmark");
+const RegisterCaseMapper<GemmMapper> kGemm("gemm", "gpu system: warp-specialised GEMM (128x256 tiles, 4 stages)");
+const RegisterCaseMapper<AttentionMapper> kAttention("attention_fwd", "gpu system: flash-attention forward");
+const RegisterCaseMapper<SoftmaxMapper> kSoftmax("softmax", "gpu system: row softmax");
+const RegisterCaseMapper<LaunchMapper> kLaunch("launch", "gpu system: empty-kernel launch latency");
+
+}  // namespace
+}  // namespace tilesim::validation

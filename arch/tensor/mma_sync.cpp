@@ -1,0 +1,67 @@
+#include "arch/tensor/mma_sync.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "sim/error.hpp"
+
+namespace tilesim::tensor {
+
+namespace {
+const RegisterTensorUnit<MmaSyncUnit> kRegistration(
+    "mma_sync", "warp-level mma.sync on each sub-partition's tensor core; scratch operands via ldmatrix");
+
+std::int64_t cdiv(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+double dtype_bytes(isa::DType t) { return isa::bits(t == isa::DType::f32 ? isa::DType::tf32 : t) / 8.0; }
+}  // namespace
+
+WarpGrid split_warps(std::int64_t m, std::int64_t n, std::uint32_t warps, int inst_m, int inst_n) {
+  WarpGrid best;
+  std::int64_t best_insts = -1;
+  double best_aspect = 0;
+  for (std::uint32_t wm = 1; wm <= warps; ++wm) {
+    if (warps % wm) continue;
+    const std::uint32_t wn = warps / wm;
+    const std::int64_t tm = cdiv(m, wm), tn = cdiv(n, wn);
+    const std::int64_t insts = cdiv(tm, inst_m) * cdiv(tn, inst_n);
+    const double aspect = std::fabs(std::log(static_cast<double>(tm) / static_cast<double>(tn)));
+    if (best_insts < 0 || insts < best_insts || (insts == best_insts && aspect < best_aspect)) {
+      best = {wm, wn};
+      best_insts = insts;
+      best_aspect = aspect;
+    }
+  }
+  return best;
+}
+
+MmaPlan plan_mma_sync(const MmaRequest& r, const ParamValues& p, std::uint32_t sub_partitions) {
+  const isa::DType in = isa::bits(r.a) >= isa::bits(r.b) ? r.a : r.b;
+  const double rate_sm = section_rate(p, in);
+  if (rate_sm <= 0)
+    throw ConfigError(cat("core.tensor: no tensor rate for operand dtype ", isa::dtype_name(in),
+                          " (set the matching core.tensor.rate_* parameter)"));
+  const double rate_sp = rate_sm / sub_partitions * p.real("sync_rate_fraction");
+  if (rate_sp <= 0) throw ConfigError("core.tensor.sync_rate_fraction: must be positive to run warp-level MMA");
+  MmaPlan plan;
+  plan.scope = MmaScope::warp;
+  plan.inst_m = static_cast<int>(p.integer("sync_m"));
+  plan.inst_n = static_cast<int>(p.integer("sync_n"));
+  plan.inst_k = instruction_k(in);
+  plan.instruction = cat("mma.sync.m", plan.inst_m, "n", plan.inst_n, "k", plan.inst_k, ".", isa::dtype_name(in));
+  const WarpGrid g = split_warps(r.m, r.n, std::max<std::uint32_t>(1, r.warps), plan.inst_m, plan.inst_n);
+  const std::int64_t tm = cdiv(r.m, g.wm), tn = cdiv(r.n, g.wn);
+  plan.instructions_per_warp = static_cast<std::uint64_t>(cdiv(tm, plan.inst_m) * cdiv(tn, plan.inst_n) *
+                                                          cdiv(r.k, plan.inst_k));
+  plan.flops_per_instruction = 2.0 * plan.inst_m * plan.inst_n * plan.inst_k;
+  plan.interval = plan.flops_per_instruction / rate_sp;
+  plan.latency = std::max(p.real("sync_latency"), plan.interval);
+  plan.operand_load_bytes = static_cast<std::uint32_t>(p.integer("ldmatrix_bytes"));
+  const double a_bytes = r.a_in_registers ? 0 : static_cast<double>(tm) * static_cast<double>(r.k) * dtype_bytes(r.a);
+  const double b_bytes = r.b_in_registers ? 0 : static_cast<double>(tn) * static_cast<double>(r.k) * dtype_bytes(r.b);
+  plan.operand_loads_a = static_cast<std::uint64_t>(std::ceil(a_bytes / plan.operand_load_bytes));
+  plan.operand_loads_per_warp =
+      plan.operand_loads_a + static_cast<std::uint64_t>(std::ceil(b_bytes / plan.operand_load_bytes));
+  return plan;
+}
+
+}  // namespace tilesim::tensor

@@ -1,0 +1,55 @@
+#include "arch/tensor/tensor_unit.hpp"
+
+#include "sim/error.hpp"
+#include "sim/text_util.hpp"
+
+namespace tilesim::tensor {
+
+ParamSchema tensor_unit_schema() {
+  ParamSchema s;
+  s.string("kind", "wgmma", "tensor unit kind: mma_sync (warp-level, Ampere) or wgmma (warp-group, Hopper)")
+      .real("rate_f16", 4096, "dense f16/bf16 tensor FLOP per clock per SM", 0)
+      .real("rate_tf32", 2048, "dense tf32 tensor FLOP per clock per SM", 0)
+      .real("rate_f8", 8192, "dense f8 (e4m3/e5m2) tensor FLOP per clock per SM (0: not supported)", 0)
+      .real("rate_f4", 0, "dense f4 (e2m1) tensor FLOP per clock per SM (0: not supported)", 0)
+      .real("rate_i8", 8192, "dense i8 tensor OPS per clock per SM (0: not supported)", 0)
+      .real("sync_rate_fraction", 1.0,
+            "fraction of the dense rate warp-level mma.sync reaches on this SM (1 on Ampere; lower on Hopper, "
+            "where only wgmma reaches the peak)",
+            0, 1)
+      .integer("sync_m", 16, "mma.sync instruction M", 1)
+      .integer("sync_n", 8, "mma.sync instruction N", 1)
+      .real("sync_latency", 32, "latency of one mma.sync (cycles, issue to result)", 1)
+      .integer("ldmatrix_bytes", 512, "bytes one ldmatrix (x4) moves from scratch into a warp's registers", 1)
+      .real("wgmma_min_latency", 13, "shortest wgmma latency (cycles): small shapes with A in registers", 1)
+      .real("wgmma_smem_bytes_per_cycle", 128,
+            "scratch operand bandwidth of the tensor cores (bytes per cycle per SM); wgmma operands read from "
+            "scratch stream at this rate",
+            1);
+  return s;
+}
+
+std::unique_ptr<TensorUnit> make_tensor_unit(const TensorUnitContext& ctx, const std::string& kind) {
+  return TensorUnitRegistry::instance().get(kind, "core.tensor.kind").make(ctx);
+}
+
+double section_rate(const ParamValues& p, isa::DType in) {
+  switch (in) {
+    case isa::DType::f16:
+    case isa::DType::bf16: return p.real("rate_f16");
+    case isa::DType::tf32:
+    case isa::DType::f32: return p.real("rate_tf32");
+    case isa::DType::f8e4m3:
+    case isa::DType::f8e5m2: return p.real("rate_f8");
+    case isa::DType::f4e2m1: return p.real("rate_f4");
+    case isa::DType::i8: return p.real("rate_i8");
+    default: return 0;
+  }
+}
+
+int instruction_k(isa::DType in) {
+  const int b = isa::bits(in == isa::DType::f32 ? isa::DType::tf32 : in);
+  return b >= 32 ? 8 : 256 / b;
+}
+
+}  // namespace tilesim::tensor

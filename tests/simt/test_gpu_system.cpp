@@ -1,0 +1,190 @@
+// The `gpu` system kind as a user runs it (`tilesim run`, one process per simulation): real presets with
+// the SM layers, values checked against the interpreter, the report, the timeline, determinism, and the
+// case mappers that turn reference rows into runs.
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <sys/wait.h>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/config.hpp"
+#include "sim/system.hpp"
+#include "validation/case_mapper.hpp"
+
+using Catch::Matchers::Contains;
+namespace fs = std::filesystem;
+using namespace tilesim;
+
+namespace {
+
+struct Result {
+  int code = -1;
+  std::string output;
+};
+
+Result run(const std::string& args) {
+  const std::string cmd = std::string(TILESIM_BINARY) + " " + args + " 2>&1";
+  Result r;
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  std::array<char, 4096> buf{};
+  std::size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path d = fs::temp_directory_path() / ("tilesim_simt_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(d);
+  return d;
+}
+
+/// A statistic summed over every component of `kind` (total scope).
+double sum_stat(const nlohmann::json& stats, const std::string& kind, const std::string& stat) {
+  double v = 0;
+  for (const auto& scope : stats["scopes"]) {
+    if (scope["scope"] != "total") continue;
+    for (const auto& c : scope["components"])
+      if (c["kind"] == kind && c["stats"].contains(stat)) v += c["stats"][stat]["value"].get<double>();
+  }
+  return v;
+}
+
+const char* const kSmall = "--set workload.scale=functional --set workload.values=true";
+
+}  // namespace
+
+TEST_CASE("a functional-size GEMM on H100 carries values that match the interpreter", "[gpu][values]") {
+  const fs::path d = fresh_dir("h100_gemm");
+  const Result r = run(cat("run -p h100_pcie -p sm90_core ", kSmall, " -o ", d.string(), " --trace ", (d / "trace.json").string()));
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  const auto stats = nlohmann::json::parse(slurp(d / "stats.json"));
+  CHECK(sum_stat(stats, "value_check", "elements") > 0);
+  CHECK(sum_stat(stats, "value_check", "mismatches") == 0);
+  CHECK(sum_stat(stats, "simt_sm", "wgmma_instructions") > 0);  // Hopper: warp-group MMA
+  // The report: time, TFLOPS, utilisation, stalls and the bound of the kernel.
+  const std::string report = slurp(d / "report.txt");
+  CHECK_THAT(report, Contains("TFLOPS") && Contains("utilisation:") && Contains("top stalls") && Contains("bound: ") &&
+                         Contains("values match the functional interpreter"));
+  // The timeline: program residency and tensor-pipe slices, loadable JSON.
+  const auto trace = nlohmann::json::parse(slurp(d / "trace.json"));
+  const auto& events = trace.is_object() ? trace["traceEvents"] : trace;
+  bool programs = false, wgmma = false;
+  for (const auto& e : events) {
+    const std::string n = e.value("name", "");
+    programs |= n.rfind("gemm (", 0) == 0;
+    wgmma |= n.rfind("wgmma", 0) == 0;
+  }
+  CHECK(programs);
+  CHECK(wgmma);
+}
+
+TEST_CASE("the same tile GEMM runs unchanged on A100 with mma.sync and cp.async", "[gpu][values]") {
+  const fs::path d = fresh_dir("a100_gemm");
+  const Result r = run(cat("run -p a100_sxm4 -p sm80_core ", kSmall, " -o ", d.string()));
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  const auto stats = nlohmann::json::parse(slurp(d / "stats.json"));
+  CHECK(sum_stat(stats, "value_check", "mismatches") == 0);
+  CHECK(sum_stat(stats, "simt_sm", "wgmma_instructions") == 0);
+  CHECK(sum_stat(stats, "simt_sm", "inst_tensor") > 0);      // warp-level mma.sync
+  CHECK(sum_stat(stats, "simt_sm", "global_requests") > 0);  // cp.async pieces and stores through the LSU
+}
+
+TEST_CASE("warp-specialised GEMM and attention carry values on H100", "[gpu][values]") {
+  for (const char* w : {"gemm_ws", "attention_fwd"}) {
+    const fs::path d = fresh_dir(std::string("h100_") + w);
+    const Result r = run(cat("run -p h100_sxm5 -p sm90_core --set workload.name=", w, " ", kSmall, " -o ", d.string()));
+    INFO(w << "\n" << r.output);
+    REQUIRE(r.code == 0);
+    const auto stats = nlohmann::json::parse(slurp(d / "stats.json"));
+    CHECK(sum_stat(stats, "value_check", "elements") > 0);
+    CHECK(sum_stat(stats, "value_check", "mismatches") == 0);
+  }
+}
+
+TEST_CASE("two identical gpu runs give byte-identical stats", "[gpu][determinism]") {
+  const fs::path a = fresh_dir("det_a"), b = fresh_dir("det_b");
+  const std::string args = "run -p h100_pcie -p sm90_core --set workload.name=attention_fwd --set workload.scale=functional -o ";
+  REQUIRE(run(args + a.string()).code == 0);
+  REQUIRE(run(args + b.string()).code == 0);
+  CHECK(slurp(a / "stats.json") == slurp(b / "stats.json"));
+}
+
+TEST_CASE("a preset may carry the sections of several system kinds", "[gpu][config]") {
+  // The h100_pcie preset is a memory_probe system with probe `core` and `workload` keys; layered with the
+  // Hopper SM layer it builds the gpu, and the probe system still builds from the same layers.
+  ConfigTree t;
+  t.merge_file(find_preset("h100_pcie"));
+  t.merge_file(find_preset("sm90_core"));
+  const SystemSpec gpu = parse_system(t);
+  CHECK(gpu.system_kind == "gpu");
+  CHECK(gpu.sections.at("core.sm").integer("sub_partitions") == 4);
+  t.apply_override("system=memory_probe");
+  const SystemSpec probe = parse_system(t);
+  CHECK(probe.system_kind == "memory_probe");
+  CHECK_FALSE(probe.sections.has("core.sm"));
+  // A key no system kind declares is still an error.
+  t.apply_override("core.sm.sub_partitons=2");
+  t.apply_override("system=gpu");
+  CHECK_THROWS_WITH(parse_system(t), Contains("sub_partitons") && Contains("sub_partitions"));
+}
+
+TEST_CASE("the gpu case mappers turn reference rows into runs with one kernel per workload", "[gpu][validation]") {
+  using validation::CaseMapperRegistry;
+  using validation::ReferenceRow;
+  using validation::SimCase;
+  auto mapper = [](const char* w) { return CaseMapperRegistry::instance().get(w, "test").make({}); };
+  ReferenceRow lat;
+  lat.id = "t1";
+  lat.preset = "h800_pcie";
+  lat.workload = "mma";
+  lat.params = {{"instr", "wgmma"}, {"shape", "m64n128k16"}, {"dtype_in", "f16"}, {"mode", "latency"}, {"operands", "SS"}};
+  lat.unit = "cycles";
+  auto m = mapper("mma")->map(lat);
+  REQUIRE(std::holds_alternative<SimCase>(m));
+  const SimCase& c = std::get<SimCase>(m);
+  CHECK(c.presets == std::vector<std::string>{"h800_pcie", "sm90_core"});
+  CHECK(std::find(c.overrides.begin(), c.overrides.end(), "workload.shape=m64n128k16") != c.overrides.end());
+  CHECK(std::find(c.overrides.begin(), c.overrides.end(), "workload.blocks=1") != c.overrides.end());
+  CHECK(c.clock_key == "chip.core_clock");
+
+  ReferenceRow tput = lat;
+  tput.params["mode"] = "throughput";
+  tput.unit = "TFLOPS";
+  const SimCase t = std::get<SimCase>(mapper("mma")->map(tput));
+  // Power-limited part: tensor-throughput rows run at the preset's sustained tensor clock.
+  CHECK(std::find(t.overrides.begin(), t.overrides.end(), "chip.core_clock=1620MHz") != t.overrides.end());
+
+  ReferenceRow g;
+  g.id = "t2";
+  g.preset = "h100_sxm5";
+  g.workload = "gemm";
+  g.params = {{"M", "8192"}, {"N", "8192"}, {"K", "8192"}, {"dtype_in", "tf32"}};
+  g.unit = "TFLOPS";
+  const SimCase gc = std::get<SimCase>(mapper("gemm")->map(g));
+  CHECK(std::find(gc.overrides.begin(), gc.overrides.end(), "workload.name=gemm_ws") != gc.overrides.end());
+  CHECK(std::find(gc.overrides.begin(), gc.overrides.end(), "workload.BLOCK_K=32") != gc.overrides.end());  // 128 B of tf32
+
+  ReferenceRow dmma = lat;
+  dmma.params["instr"] = "dmma";
+  CHECK(std::holds_alternative<std::string>(mapper("mma")->map(dmma)));
+  ReferenceRow tpu = g;
+  tpu.preset = "tpu_v5e";
+  CHECK_THAT(std::get<std::string>(mapper("gemm")->map(tpu)), Contains("no SIMT SM layer"));
+}

@@ -1,0 +1,158 @@
+// First-principles timing of the SM against stub memories with known latencies: dependent chains run at
+// the pipe latency, independent work at the pipe rate, the SM sleeps while it waits.
+#include <catch2/catch.hpp>
+
+#include "tests/simt/sm_rig.hpp"
+
+using namespace tilesim;
+
+namespace {
+
+const char* const kAluChain = R"(
+kernel @alu_chain(%X: global<f32>[T], %Y: global<f32>[T], T: i32, ITERS: i32, a: f32, b: f32) {
+  %c0 = const 0 : index
+  %c1 = const 1 : index
+  %x = load %X[%c0] : tile<f32>[T] @reg
+  %y = for %i = %c0 to ITERS step %c1 iter(%v = %x) {
+    %next = fma %v, a, b
+    yield %next
+  }
+  store %y, %Y[%c0]
+}
+)";
+
+const char* const kMmaChain = R"(
+kernel @mma_ss(%A: global<bf16>[MI, KI], %B: global<bf16>[KI, NI], %C: global<f32>[NB, MI, NI],
+               MI: i32, NI: i32, KI: i32, NB: i32, ITERS: i32)
+    grid(NB) {
+  %p = program_id 0
+  %c0 = const 0 : index
+  %c1 = const 1 : index
+  %a, %ta = copy_async %A[%c0, %c0] : tile<bf16>[MI, KI] @scratch
+  %b, %tb = copy_async %B[%c0, %c0] : tile<bf16>[KI, NI] @scratch
+  wait %ta, %tb
+  %zero = zeros : tile<f32>[MI, NI] @acc
+  %acc = for %i = %c0 to ITERS step %c1 iter(%c = %zero) {
+    %next = mma %a, %b, %c
+    yield %next
+  }
+  %out = reshape %acc shape=[1, MI, NI]
+  store %out, %C[%p, %c0, %c0]
+}
+
+kernel @mma_rs(%A: global<bf16>[MI, KI], %B: global<bf16>[KI, NI], %C: global<f32>[NB, MI, NI],
+               MI: i32, NI: i32, KI: i32, NB: i32, ITERS: i32)
+    grid(NB) {
+  %p = program_id 0
+  %c0 = const 0 : index
+  %c1 = const 1 : index
+  %a = load %A[%c0, %c0] : tile<bf16>[MI, KI] @reg
+  %b, %tb = copy_async %B[%c0, %c0] : tile<bf16>[KI, NI] @scratch
+  wait %tb
+  %zero = zeros : tile<f32>[MI, NI] @acc
+  %acc = for %i = %c0 to ITERS step %c1 iter(%c = %zero) {
+    %next = mma %a, %b, %c
+    yield %next
+  }
+  %out = reshape %acc shape=[1, MI, NI]
+  store %out, %C[%p, %c0, %c0]
+}
+)";
+
+simt_test::RigOptions fast_memory() {
+  simt_test::RigOptions o;
+  o.mem_latency = 1;
+  o.copy_latency = 1;
+  o.scratch_latency = 1;
+  o.copy_bytes_per_cycle = 1e6;
+  return o;
+}
+
+/// Cycles per iteration of a chain of `iters` from one run (the constant part is small next to it).
+double per_iteration(simt_test::SmRig& rig, double iters) {
+  REQUIRE(rig.run().completed);
+  return rig.kernel_cycles() / iters;
+}
+
+double mma_chain(const char* kernel, int n, int iters, std::uint32_t blocks = 1) {
+  core::LaunchArgs a;
+  a.scalars = {{"MI", 64}, {"NI", n}, {"KI", 16}, {"NB", blocks}, {"ITERS", iters}};
+  simt_test::SmRig rig(kMmaChain, kernel, a, fast_memory());
+  return per_iteration(rig, iters);
+}
+
+}  // namespace
+
+TEST_CASE("a dependent FFMA chain runs at the FP32 latency; loop overhead hides under it", "[sm][timing]") {
+  core::LaunchArgs a;
+  a.scalars = {{"T", 32}, {"ITERS", 4000}, {"a", 0.5}, {"b", 0.25}};
+  simt_test::SmRig rig(kAluChain, "alu_chain", a, fast_memory());
+  const double cyc = per_iteration(rig, 4000);
+  CHECK(cyc >= 4.0);
+  CHECK(cyc <= 4.02);
+}
+
+TEST_CASE("the FP32 latency is a parameter of the preset", "[sm][timing]") {
+  core::LaunchArgs a;
+  a.scalars = {{"T", 32}, {"ITERS", 4000}, {"a", 0.5}, {"b", 0.25}};
+  simt_test::RigOptions o = fast_memory();
+  o.sm = {{"fp32_latency", "6"}};
+  simt_test::SmRig rig(kAluChain, "alu_chain", a, o);
+  const double cyc = per_iteration(rig, 4000);
+  CHECK(cyc >= 6.0);
+  CHECK(cyc <= 6.02);
+}
+
+TEST_CASE("a chained wgmma m64n256k16 takes 128 cycles per instruction", "[sm][timing][wgmma]") {
+  const double c = mma_chain("mma_ss", 256, 2000);
+  CHECK(c >= 128.0);
+  CHECK(c <= 128.0 * 1.01);
+}
+
+TEST_CASE("a chained wgmma m64n8k16 SS takes its 18-cycle latency", "[sm][timing][wgmma]") {
+  const double c = mma_chain("mma_ss", 8, 2000);
+  CHECK(c >= 18.0);
+  CHECK(c <= 18.0 * 1.02);
+}
+
+TEST_CASE("a chained wgmma m64n16k16 RS takes the 13-cycle floor", "[sm][timing][wgmma]") {
+  const double c = mma_chain("mma_rs", 16, 2000);
+  CHECK(c >= 13.0);
+  CHECK(c <= 13.0 * 1.03);
+}
+
+TEST_CASE("independent chains of several programs share the tensor pipe at its rate", "[sm][timing][wgmma]") {
+  // 4 programs on one SM, each a chain of m64n64k16 (32 cycles of pipe each): the pipe is the limit,
+  // so four chains take 4 x 32 cycles per iteration, not 32.
+  const double c = mma_chain("mma_ss", 64, 400, 4);
+  CHECK(c >= 4 * 32.0);
+  CHECK(c <= 4 * 32.0 * 1.02);
+}
+
+TEST_CASE("an SM waiting on memory sleeps: its active cycles stay far below the kernel's", "[sm][timing][event]") {
+  core::LaunchArgs a;
+  a.scalars = {{"T", 32}, {"ITERS", 10}, {"a", 0.5}, {"b", 0.25}};
+  simt_test::RigOptions o;
+  o.mem_latency = 20000;
+  simt_test::SmRig rig(kAluChain, "alu_chain", a, o);
+  REQUIRE(rig.run().completed);
+  const double cycles = rig.stat("sm0", "cycles");
+  const double active = cycles - rig.stat("sm0", "idle_cycles");
+  CHECK(rig.kernel_cycles() > 40000);  // load + store round trips
+  CHECK(active < 200);
+}
+
+TEST_CASE("GTO and LRR both finish and attribute every sub-partition cycle", "[sm][timing][scheduler]") {
+  core::LaunchArgs a;
+  a.scalars = {{"MI", 64}, {"NI", 64}, {"KI", 16}, {"NB", 3}, {"ITERS", 50}};
+  simt_test::RigOptions o = fast_memory();
+  o.sm = {{"scheduler", "lrr"}};
+  simt_test::SmRig rig(kMmaChain, "mma_ss", a, o);
+  REQUIRE(rig.run().completed);
+  double sum = 0;
+  for (const char* s : {"issued", "idle", "front_end", "dependency", "memory", "tensor", "barrier", "channel", "pipe", "lsu"})
+    sum += rig.stat("sm0", std::string("stall_") + s);
+  CHECK(sum == Approx(4 * rig.stat("sm0", "cycles")).margin(8));
+  CHECK(rig.stat("sm0", "wgmma_instructions") == 3 * 50);
+  CHECK(rig.stat("sm0", "tensor_flops") == Approx(3 * 50 * 2.0 * 64 * 64 * 16));
+}

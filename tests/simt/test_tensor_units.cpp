@@ -1,0 +1,100 @@
+// Tensor units: instruction plans from per-SM rates and latencies (first-principles checks against the
+// published numbers the parameters come from).
+#include <catch2/catch.hpp>
+
+#include "arch/tensor/mma_sync.hpp"
+#include "arch/tensor/tensor_unit.hpp"
+
+using namespace tilesim;
+using namespace tilesim::tensor;
+
+namespace {
+std::unique_ptr<TensorUnit> unit(const std::map<std::string, std::string>& over) {
+  TensorUnitContext ctx{ParamValues::resolve(tensor_unit_schema(), over, "core.tensor"), 4};
+  return make_tensor_unit(ctx, ctx.params.string("kind"));
+}
+MmaRequest req(std::int64_t m, std::int64_t n, std::int64_t k, bool rs, std::uint32_t warps = 4) {
+  MmaRequest r;
+  r.m = m;
+  r.n = n;
+  r.k = k;
+  r.a = r.b = isa::DType::f16;
+  r.acc = isa::DType::f32;
+  r.a_in_registers = rs;
+  r.warps = warps;
+  return r;
+}
+}  // namespace
+
+TEST_CASE("wgmma latency follows compute, scratch-operand streaming and a floor", "[tensor][wgmma]") {
+  auto u = unit({{"kind", "wgmma"}});  // H100 defaults: 4096 FLOP/clk, 128 B/clk, floor 13
+  // Luo et al. 2024 (H800), wgmma m64nNk16 f16->f32 latency: SS 18/20/24/32/64/128, RS 13/13/16/32/64/128.
+  const int ns[] = {8, 16, 32, 64, 128, 256};
+  const double ss[] = {18, 20, 24, 32, 64, 128};
+  const double rs[] = {13, 13, 16, 32, 64, 128};
+  for (int i = 0; i < 6; ++i) {
+    CAPTURE(ns[i]);
+    const MmaPlan s = u->plan(req(64, ns[i], 16, false));
+    CHECK(s.scope == MmaScope::warpgroup);
+    CHECK(s.instructions_per_warp == 1);
+    CHECK(s.latency == Approx(ss[i]));
+    CHECK(u->plan(req(64, ns[i], 16, true)).latency == Approx(rs[i]));
+  }
+  // m64n256k16: 2*64*256*16 / 4096 = 128 cycles per instruction, compute bound.
+  CHECK(u->plan(req(64, 256, 16, false)).interval == Approx(128));
+}
+
+TEST_CASE("wgmma splits a tile over warp groups, N chunks and K steps", "[tensor][wgmma]") {
+  auto u = unit({{"kind", "wgmma"}});
+  const MmaPlan p = u->plan(req(128, 128, 64, false, 4));  // one warp group: 2 m64 tiles x 4 k16 steps
+  CHECK(p.instructions_per_warp == 8);
+  CHECK(p.inst_n == 128);
+  const MmaPlan q = u->plan(req(128, 256, 64, false, 8));  // two warp groups: each 1 m-tile x 4 k-steps
+  CHECK(q.instructions_per_warp == 4);
+  const MmaPlan r = u->plan(req(64, 512, 16, false, 4));   // N > 256: two n256 chunks
+  CHECK(r.instructions_per_warp == 2);
+  CHECK(r.inst_n == 256);
+  // fp8 runs k32 instructions at twice the f16 rate: the same 128 cycles for m64n256k32.
+  MmaRequest f8 = req(64, 256, 32, false);
+  f8.a = f8.b = isa::DType::f8e4m3;
+  CHECK(u->plan(f8).inst_k == 32);
+  CHECK(u->plan(f8).interval == Approx(128));
+}
+
+TEST_CASE("wgmma falls back to warp-level mma for groups that are not warp groups", "[tensor][wgmma]") {
+  auto u = unit({{"kind", "wgmma"}, {"sync_rate_fraction", "0.5"}});
+  const MmaPlan p = u->plan(req(32, 32, 16, false, 2));
+  CHECK(p.scope == MmaScope::warp);
+  // m16n8k16 = 4096 FLOP at 4096/4 x 0.5 = 512 FLOP/clk per sub-partition: 8 cycles.
+  CHECK(p.interval == Approx(8));
+}
+
+TEST_CASE("mma.sync on Ampere: 8 cycles per m16n8k16 and ldmatrix operand loads", "[tensor][mma_sync]") {
+  auto u = unit({{"kind", "mma_sync"}, {"rate_f16", "2048"}});  // A100: 312 TFLOPS / (108 x 1.41 GHz)
+  const MmaPlan p = u->plan(req(128, 128, 32, false, 4));
+  CHECK(p.scope == MmaScope::warp);
+  CHECK(p.interval == Approx(8));
+  // 2x2 warps, each 64x64: 4 x 8 m16n8 tiles x 2 k16 steps.
+  CHECK(p.instructions_per_warp == 4 * 8 * 2);
+  // A 64x32 + B 32x64 bf16 per warp = 8 KiB = 16 ldmatrix.x4.
+  CHECK(p.operand_loads_per_warp == 16);
+  const MmaPlan rs = u->plan(req(128, 128, 32, true, 4));
+  CHECK(rs.operand_loads_per_warp == 8);
+}
+
+TEST_CASE("warps split an output to minimise instructions, squarest first", "[tensor][mma_sync]") {
+  CHECK(split_warps(128, 128, 4, 16, 8).wm == 2);
+  CHECK(split_warps(128, 128, 4, 16, 8).wn == 2);
+  const WarpGrid g = split_warps(64, 256, 8, 16, 8);  // 1x8 and 2x4 tie at 16 instructions: first kept
+  CHECK(g.wm * g.wn == 8);
+  CHECK(g.wm == 1);
+  CHECK(split_warps(16, 256, 4, 16, 8).wm == 1);
+}
+
+TEST_CASE("a dtype without a rate is refused naming the parameter", "[tensor]") {
+  auto u = unit({{"kind", "mma_sync"}, {"rate_f8", "0"}});
+  MmaRequest r = req(64, 64, 32, false);
+  r.a = r.b = isa::DType::f8e4m3;
+  CHECK_THROWS_WITH(u->plan(r), Catch::Matchers::Contains("rate_"));
+  CHECK_THROWS_WITH(unit({{"kind", "tcgen06"}}), Catch::Matchers::Contains("unknown kind 'tcgen06'"));
+}

@@ -1,0 +1,182 @@
+// The workload library: the registry, every workload against its reference at the functional shape,
+// parameter handling, full-size builds, template instantiation, and that a broken kernel fails.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "isa/text_parser.hpp"
+#include "isa/text_printer.hpp"
+#include "isa/verifier.hpp"
+#include "sim/error.hpp"
+#include "workloads/template.hpp"
+#include "workloads/workload.hpp"
+
+using namespace tilesim;
+using namespace tilesim::workloads;
+using Catch::Matchers::Contains;
+
+namespace {
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+/// A copy of a built-in template with `from` replaced by `to` (which must occur), in a temp folder.
+std::string corrupted_template(const std::string& file, const std::string& from, const std::string& to) {
+  std::string text = read_file(std::filesystem::path(workloads_dir()) / file);
+  const auto pos = text.find(from);
+  REQUIRE(pos != std::string::npos);
+  text.replace(pos, from.size(), to);
+  const auto dir = std::filesystem::temp_directory_path() / "tilesim_workloads_test";
+  std::filesystem::create_directories(dir);
+  const auto path = dir / file;
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+}  // namespace
+
+TEST_CASE("workloads: the registry holds the workloads of the vocabulary", "[workloads]") {
+  const std::vector<std::string> want = {"alu",       "attention_fwd", "bulk_copy", "elementwise", "gemm",
+                                         "gemm_epilogue", "gemm_splitk", "gemm_ws", "launch",  "layernorm",
+                                         "mma",       "pchase",        "reduction", "rmsnorm",     "softmax",
+                                         "stream",    "transpose"};
+  CHECK(workload_names() == want);
+  for (const Workload* w : all_workloads()) {
+    INFO(w->name());
+    CHECK(std::filesystem::is_regular_file(std::filesystem::path(workloads_dir()) / w->template_file()));
+    CHECK_FALSE(w->description().empty());
+    bool has_seed = false;
+    for (const ParamSpec& p : w->params()) has_seed |= p.name == "seed";
+    CHECK(has_seed);
+  }
+  CHECK_THROWS_WITH(find_workload("gem"), Contains("unknown workload 'gem' (did you mean 'gemm'?)"));
+}
+
+TEST_CASE("workloads: every workload passes its reference at the functional shape", "[workloads]") {
+  for (const std::string& name : workload_names()) {
+    INFO(name);
+    const FunctionalResult r = run_functional(name, {});
+    INFO(r.comparison.report());
+    CHECK(r.comparison.pass);
+    CHECK(r.run.programs > 0);
+    CHECK(r.seconds < 5.0);
+  }
+}
+
+TEST_CASE("workloads: a corrupted kernel fails its reference", "[workloads]") {
+  // GEMM: the loop forgets the product (the accumulator stays 0).
+  const std::string gemm = corrupted_template("gemm.tile", "yield %c2", "yield %c");
+  FunctionalResult r = run_functional("gemm", {}, gemm);
+  CHECK_FALSE(r.comparison.pass);
+  CHECK_THAT(r.comparison.report(), Contains("FAIL") && Contains("first mismatch: C["));
+  // Attention: the mask lets each query see one key too many.
+  const std::string attn = corrupted_template("attention_fwd.tile", "%visible = cmp.lt %col, %limit",
+                                              "%visible = cmp.le %col, %limit");
+  CHECK_FALSE(run_functional("attention_fwd", {{"causal", "1"}}, attn).comparison.pass);
+  // Softmax: multiplies by the row sum instead of dividing by it.
+  const std::string softmax = corrupted_template("softmax.tile", "%y = div %e, %s", "%y = mul %e, %s");
+  CHECK_FALSE(run_functional("softmax", {}, softmax).comparison.pass);
+}
+
+TEST_CASE("workloads: a stated tolerance is not vacuous: tightened to zero, the comparison fails", "[workloads]") {
+  for (const char* name : {"attention_fwd", "softmax", "layernorm", "rmsnorm"}) {
+    INFO(name);
+    CHECK(run_functional(name, {}).comparison.pass);
+    CHECK_FALSE(run_functional(name, {}, "", 0.0).comparison.pass);
+  }
+}
+
+TEST_CASE("workloads: parameters are resolved and validated", "[workloads]") {
+  const Workload& gemm = find_workload("gemm");
+  const ParamSet full = resolve_params(gemm, {}, Scale::full);
+  const ParamSet small = resolve_params(gemm, {{"M", "64"}}, Scale::functional);
+  CHECK(full.integer("M") == 4096);
+  CHECK(small.integer("M") == 64);
+  CHECK(small.integer("N") == 80);
+  CHECK(small.dtype("dtype_in") == isa::DType::bf16);
+  CHECK_THROWS_WITH(resolve_params(gemm, {{"MM", "1"}}, Scale::full), Contains("gemm: unknown parameter 'MM' (did you mean 'M'?)"));
+  CHECK_THROWS_WITH(resolve_params(gemm, {{"dtype_in", "f64"}}, Scale::full),
+                    Contains("gemm: parameter dtype_in = 'f64' is not one of bf16, f16"));
+  CHECK_THROWS_WITH(build_workload("gemm", {{"M", "12x"}}), Contains("gemm: parameter M = '12x' is not an integer"));
+  CHECK_THROWS_WITH(build_workload("gemm", {{"dtype_in", "bf16"}, {"dtype_acc", "i32"}}),
+                    Contains("mma does not accumulate bf16 operands in i32"));
+  CHECK_THROWS_WITH(build_workload("gemm_ws", {{"BLOCK_M", "63"}}), Contains("BLOCK_M (63) must be even"));
+  CHECK_THROWS_WITH(build_workload("mma", {{"shape", "64x64"}}), Contains("shape '64x64' is not m<M>n<N>k<K>"));
+  CHECK_THROWS_WITH(build_workload("stream", {{"footprint", "4"}}), Contains("gives 0 elements per vector"));
+  CHECK_THROWS_AS(parse_param_list({"M"}), ConfigError);
+  CHECK_THROWS_AS(parse_param_list({"M=1", "M=2"}), ConfigError);
+  CHECK(parse_param_list({"footprint=32MiB"}).at("footprint") == "32MiB");
+  CHECK(resolve_params(find_workload("pchase"), {{"footprint", "32MiB"}}, Scale::full).integer("footprint") == 32 << 20);
+  CHECK(resolve_params(find_workload("attention_fwd"), {{"causal", "true"}}, Scale::full).flag("causal"));
+}
+
+TEST_CASE("workloads: full-size builds allocate nothing, verify and declare their scratch", "[workloads]") {
+  for (const std::string& name : workload_names()) {
+    INFO(name);
+    const WorkloadBuild b = build_workload(name, {});
+    CHECK(isa::verify(b.module).ok());
+    CHECK(b.module.kernels.size() == 1);
+    CHECK(b.kernel().name == b.kernel_name);
+  }
+  // gemm at 128x128x64 with 3 stages: 3 x (16 KiB of A + 16 KiB of B)
+  const WorkloadBuild gemm = build_workload("gemm", {});
+  REQUIRE(gemm.kernel().resources.scratch_bytes);
+  CHECK(isa::const_value(*gemm.kernel().resources.scratch_bytes) == std::optional<int64_t>(98304));
+  CHECK(gemm.scalars.at("M") == 4096);
+  CHECK(gemm.scalars.at("BM") == 128);
+  // the instantiated text names concrete tiles and the requested dtypes
+  const WorkloadBuild fp8 = build_workload("gemm", {{"dtype_in", "f8e4m3"}, {"dtype_out", "f16"}, {"stages", "4"}});
+  const std::string text = isa::print_module(fp8.module);
+  CHECK_THAT(text, Contains("copy_async %A[%pm, %k] : tile<f8e4m3>[128, 64] @scratch") && Contains("stages=4") &&
+                       Contains("%C: global<f16>[M, N]") && Contains("grid(cdiv(M, 128), cdiv(N, 128))"));
+}
+
+TEST_CASE("workloads: template instantiation bakes symbols, maps dtypes and replaces ops", "[workloads]") {
+  const isa::Module tmpl = isa::parse_module(R"(kernel @t(%X: global<bf16>[N], %Y: global<f16>[N], N: i32, B: i32)
+    grid(cdiv(N, B)) {
+  %i = program_id 0
+  %x = load %X[%i] : tile<bf16>[B * 2 - B] @reg
+  %y = relu %x
+  %z = cast %y to=f16
+  store %z, %Y[%i]
+}
+)", "t.tile");
+  TemplateArgs args;
+  args.kernel = "t";
+  args.bake = {{"B", 64}};
+  args.dtypes = {{isa::DType::bf16, isa::DType::f16}, {isa::DType::f16, isa::DType::bf16}};  // a swap
+  args.replace["y"] = {isa::OpId::gelu, {{"approx", isa::Attr::word_of("tanh")}}};
+  const std::string text = isa::print_module(instantiate(tmpl, args));
+  CHECK_THAT(text, Contains("%X: global<f16>[N], %Y: global<bf16>[N]"));
+  CHECK_THAT(text, Contains("grid(cdiv(N, 64))"));
+  CHECK_THAT(text, Contains("load %X[%i] : tile<f16>[64] @reg"));
+  CHECK_THAT(text, Contains("%y = gelu %x approx=tanh"));
+  CHECK_THAT(text, Contains("%z = cast %y to=bf16"));
+  CHECK(bake_expr(isa::Expr::binary(isa::Expr::Kind::mul, isa::Expr::symbol_of("B"), isa::Expr::constant_of(3)),
+                  {{"B", 5}}) == isa::Expr::constant_of(15));
+
+  TemplateArgs missing = args;
+  missing.replace["nope"] = {isa::OpId::exp, {}};
+  CHECK_THROWS_WITH(instantiate(tmpl, missing), Contains("has no op defining %nope"));
+  TemplateArgs bad = args;
+  bad.dtypes = {{isa::DType::bf16, isa::DType::i8}};  // gelu needs floats: the verifier refuses
+  CHECK_THROWS_WITH(instantiate(tmpl, bad), Contains("t.tile:5:8: error:"));
+}
+
+TEST_CASE("workloads: inputs are seeded: same seed same bits, another seed other data", "[workloads]") {
+  const Workload& w = find_workload("gemm");
+  const WorkloadBuild b1 = w.build(resolve_params(w, {}, Scale::functional), load_template(w));
+  const WorkloadBuild b2 = w.build(resolve_params(w, {{"seed", "7"}}, Scale::functional), load_template(w));
+  CHECK(w.make_inputs(b1).tensor("A") == w.make_inputs(b1).tensor("A"));
+  CHECK(w.make_inputs(b1).tensor("A") != w.make_inputs(b2).tensor("A"));
+  const FunctionalResult r1 = run_functional("gemm_ws", {});
+  const FunctionalResult r2 = run_functional("gemm_ws", {});
+  CHECK(r1.run.task_switches == r2.run.task_switches);
+  CHECK(r1.run.ops_executed == r2.run.ops_executed);
+}
