@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "sim/error.hpp"
+#include "tests/common/command.hpp"
 #include "tests/memory/test_hierarchy_support.hpp"
 
 using namespace tilesim;
@@ -15,24 +16,12 @@ using Catch::Matchers::Contains;
 
 namespace {
 std::string run_cli(const std::string& args) {
-  const std::string cmd = std::string(TILESIM_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string out;
-  char buf[4096];
-  while (const std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int rc = pclose(p);
-  INFO(out);
-  REQUIRE(rc == 0);
-  return out;
+  const CommandResult r = run_tilesim(args);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  return r.output;
 }
 
-std::string slurp(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
 }  // namespace
 
 TEST_CASE("a write stream over a dirty cache writes back one line per line written", "[writeback]") {

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/config.hpp"
+#include "tests/common/command.hpp"
 #include "sim/system.hpp"
 #include "validation/case_mapper.hpp"
 
@@ -22,36 +23,10 @@ using namespace tilesim;
 
 namespace {
 
-struct Result {
-  int code = -1;
-  std::string output;
-};
-
-Result run(const std::string& args) {
-  const std::string cmd = std::string(TILESIM_BINARY) + " " + args + " 2>&1";
-  Result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::array<char, 4096> buf{};
-  std::size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-fs::path fresh_dir(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("tilesim_simt_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(d);
-  return d;
-}
+using Result = tilesim::test::CommandResult;
+using tilesim::test::slurp;
+Result run(const std::string& args) { return tilesim::test::run_tilesim(args); }
+fs::path fresh_dir(const std::string& name) { return tilesim::test::fresh_temp_dir("simt_" + name); }
 
 /// A statistic summed over every component of `kind` (total scope).
 double sum_stat(const nlohmann::json& stats, const std::string& kind, const std::string& stat) {

@@ -5,6 +5,8 @@
 #include <map>
 
 #include <catch2/catch.hpp>
+
+#include "tests/common/command.hpp"
 #include <nlohmann/json.hpp>
 
 #include "sim/error.hpp"
@@ -32,13 +34,9 @@ std::map<std::string, int> count_phases(const json& doc) {
 
 /// Runs a shell command, returning its exit status and merged output.
 int run(const std::string& cmd, std::string& output) {
-  output.clear();
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  REQUIRE(p);
-  char buf[4096];
-  while (std::fgets(buf, sizeof buf, p)) output += buf;
-  const int status = pclose(p);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  const tilesim::test::CommandResult r = tilesim::test::run_command(cmd);
+  output = r.output;
+  return r.code;
 }
 
 }  // namespace
