@@ -79,4 +79,20 @@ class SectoredCacheArray {
 /// Number of set bits.
 inline int popcount32(std::uint32_t x) { return __builtin_popcount(x); }
 
+/// Calls fn(first_sector, sector_count) for every maximal run of set bits in `mask` (sectors_per_line bits):
+/// one downstream request per contiguous run, as both the L1 fill path and the L2 write-back path send.
+template <class Fn>
+void for_each_sector_run(std::uint32_t mask, std::uint32_t sectors_per_line, Fn&& fn) {
+  for (std::uint32_t s = 0; s < sectors_per_line;) {
+    if (!(mask >> s & 1u)) {
+      ++s;
+      continue;
+    }
+    std::uint32_t e = s;
+    while (e + 1 < sectors_per_line && (mask >> (e + 1) & 1u)) ++e;
+    fn(s, e - s + 1);
+    s = e + 1;
+  }
+}
+
 }  // namespace tilesim

@@ -79,24 +79,16 @@ void L1Cache::schedule_response(const MemRequest& r, std::uint32_t sectors, std:
 }
 
 void L1Cache::request_sectors(std::uint64_t line, std::uint32_t mask, std::uint64_t at) {
-  // One request per contiguous run of sectors.
   const std::uint32_t sector = array_.geometry().sector_bytes;
-  for (std::uint32_t s = 0; s < array_.sectors_per_line();) {
-    if (!(mask >> s & 1u)) {
-      ++s;
-      continue;
-    }
-    std::uint32_t e = s;
-    while (e + 1 < array_.sectors_per_line() && (mask >> (e + 1) & 1u)) ++e;
+  for_each_sector_run(mask, array_.sectors_per_line(), [&](std::uint32_t first, std::uint32_t count) {
     MemRequest m;
-    m.addr = line + static_cast<std::uint64_t>(s) * sector;
-    m.bytes = (e - s + 1) * sector;
+    m.addr = line + static_cast<std::uint64_t>(first) * sector;
+    m.bytes = count * sector;
     m.op = MemOp::read;
     m.source = source_id_;
     m.issued = clock().tick_of(Cycle(at));
     downstream_.push(0, at, m, Priority::request);
-    s = e + 1;
-  }
+  });
 }
 
 bool L1Cache::accept(const MemRequest& r, std::uint64_t now) {

@@ -172,23 +172,16 @@ void L2Slice::request_sectors(std::uint64_t line, std::uint32_t mask, Downstream
 
 void L2Slice::write_back(std::uint64_t line, std::uint32_t dirty, std::uint64_t at) {
   const std::uint32_t sector = array_.geometry().sector_bytes;
-  for (std::uint32_t s = 0; s < array_.sectors_per_line();) {
-    if (!(dirty >> s & 1u)) {
-      ++s;
-      continue;
-    }
-    std::uint32_t e = s;
-    while (e + 1 < array_.sectors_per_line() && (dirty >> (e + 1) & 1u)) ++e;
+  for_each_sector_run(dirty, array_.sectors_per_line(), [&](std::uint32_t first, std::uint32_t count) {
     MemRequest m;
-    m.addr = line + static_cast<std::uint64_t>(s) * sector;
-    m.bytes = (e - s + 1) * sector;
+    m.addr = line + static_cast<std::uint64_t>(first) * sector;
+    m.bytes = count * sector;
     m.op = MemOp::write;
     m.tag = 0;  // write-backs are not waited for
     ++st_writebacks_;
     st_writeback_bytes_ += m.bytes;
     send_down(kMem, m, at);
-    s = e + 1;
-  }
+  });
 }
 
 SectoredCacheArray::Line& L2Slice::allocate(std::uint64_t line, std::uint64_t now) {
