@@ -20,16 +20,25 @@ struct Scenario {
   std::uint64_t requests;
   std::uint32_t bytes;     // per request
   const char* generator;  // further traffic_generator parameters
+  const char* controller;  // hbm_controller parameters beyond its defaults
 };
 
 // Enough requests in flight to keep every channel busy (Little's law: ~300 GB/s x ~1 us).
+// The *_deep scenarios use 128-burst read and write queues per channel (the GPU presets' FR-FCFS window):
+// they show what a deep queue costs the scheduler per command.
 const Scenario kScenarios[] = {
     {"streaming", "sequential 128 B reads", 400000, 128,
-     "pattern: sequential, footprint: 1GiB, max_outstanding: 1024, issue_width: 4"},
+     "pattern: sequential, footprint: 1GiB, max_outstanding: 1024, issue_width: 4", ""},
     {"random", "random 64 B reads over 1 GiB", 200000, 64,
-     "pattern: random, footprint: 1GiB, max_outstanding: 1024, issue_width: 4"},
+     "pattern: random, footprint: 1GiB, max_outstanding: 1024, issue_width: 4", ""},
     {"random_mixed", "random 64 B, 30% writes", 200000, 64,
-     "pattern: random, footprint: 1GiB, write_fraction: 0.3, max_outstanding: 1024, issue_width: 4"},
+     "pattern: random, footprint: 1GiB, write_fraction: 0.3, max_outstanding: 1024, issue_width: 4", ""},
+    {"streaming_deep", "sequential 128 B reads, 128-burst queues", 400000, 128,
+     "pattern: sequential, footprint: 1GiB, max_outstanding: 4096, issue_width: 4",
+     ", queue_depth: 128, write_queue_depth: 128, input_buffer: 512"},
+    {"random_mixed_deep", "random 64 B, 30% writes, 128-burst queues", 200000, 64,
+     "pattern: random, footprint: 1GiB, write_fraction: 0.3, max_outstanding: 4096, issue_width: 4",
+     ", queue_depth: 128, write_queue_depth: 128, input_buffer: 512"},
 };
 
 int run_scenario(const Scenario& s) {
@@ -39,7 +48,9 @@ int run_scenario(const Scenario& s) {
                            std::to_string(s.requests) + ", bytes: " + std::to_string(s.bytes) + "B, " +
                            s.generator +
                            "}\n"
-                           "  mem: {kind: hbm_controller, clock: hbm}\n"
+                           "  mem: {kind: hbm_controller, clock: hbm" +
+                           s.controller +
+                           "}\n"
                            "links:\n"
                            "  req:  {from: gen.req, to: mem.req, latency: 1cycles}\n"
                            "  resp: {from: mem.resp, to: gen.resp, latency: 1cycles}\n";
@@ -67,7 +78,7 @@ int main(int argc, char** argv) {
   if (argc > 1) {
     for (const auto& s : kScenarios)
       if (argv[1] == std::string(s.name)) return run_scenario(s);
-    std::fprintf(stderr, "unknown scenario '%s' (streaming, random, random_mixed)\n", argv[1]);
+    std::fprintf(stderr, "unknown scenario '%s' (streaming, random, random_mixed, streaming_deep, random_mixed_deep)\n", argv[1]);
     return 2;
   }
   int rc = 0;

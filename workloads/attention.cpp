@@ -1,4 +1,6 @@
-// attention_fwd: FlashAttention-style forward pass (online softmax), causal or not, head dims 64/128/256.
+// The attention family: attention_fwd (FlashAttention-2 style: one instruction stream per program) and
+// attention_ws (FlashAttention-3 style: a producer role streams K and V through channels to two consumer
+// warp groups), forward pass with the online softmax, causal or not, head dims 64/128/256.
 //
 // The reference is exact-softmax attention in double precision on the same (dtype-rounded) inputs and
 // the same f32 scale: O[r] = sum_c p[r][c] V[c] / sum_c p[r][c], p = exp(scale * Q[r].K[c] - max) over the
@@ -14,6 +16,8 @@ namespace {
 
 using namespace isa;
 
+enum class AttentionVariant { fwd, ws };
+
 struct AttentionConfig {
   int64_t batch = 1, heads = 1, seqlen = 1, headdim = 64, bm = 64, bn = 64;
   bool causal = false;
@@ -22,11 +26,15 @@ struct AttentionConfig {
 
 class AttentionWorkload final : public Workload {
  public:
-  std::string name() const override { return "attention_fwd"; }
+  explicit AttentionWorkload(AttentionVariant v) : v_(v) {}
+  std::string name() const override { return v_ == AttentionVariant::ws ? "attention_ws" : "attention_fwd"; }
   std::string description() const override {
-    return "FlashAttention forward: online softmax over key/value blocks, causal or not";
+    return v_ == AttentionVariant::ws
+               ? "warp-specialised FlashAttention forward: a producer role streams K/V blocks through channels "
+                 "to two consumer warp groups, each running the online softmax on half the query rows"
+               : "FlashAttention forward: online softmax over key/value blocks, causal or not";
   }
-  std::string template_file() const override { return "attention_fwd.tile"; }
+  std::string template_file() const override { return name() + ".tile"; }
 
   std::vector<ParamSpec> params() const override {
     std::vector<ParamSpec> p = {
@@ -38,10 +46,12 @@ class AttentionWorkload final : public Workload {
         {"dtype", "bf16", "", "dtype of Q, K, V, O", {"bf16", "f16"}},
         {"BLOCK_M", "128", "64", "query rows per program", {}},
         {"BLOCK_N", "64", "32", "key/value rows per loop iteration", {}},
-        {"stages", "2", "", "pipelining hint of the key/value loop", {}},
-        label_param("impl", "fa2", "the implementation a measurement used"),
+        label_param("impl", v_ == AttentionVariant::ws ? "fa3" : "fa2", "the implementation a measurement used"),
         seed_param(),
     };
+    // attention_ws: its K/V channels have 2 stages and its Q channel 1, written in the template (as
+    // FlashAttention-3's forward kernel uses), since one `stages` knob would resize every channel.
+    if (v_ == AttentionVariant::fwd) p.push_back({"stages", "2", "", "pipelining hint of the key/value loop", {}});
     for (ParamSpec& s : mma_model_params()) p.push_back(s);
     return p;
   }
@@ -56,25 +66,33 @@ class AttentionWorkload final : public Workload {
     c.bn = int_in(p, "BLOCK_N", 1, 1024);
     c.causal = p.flag("causal");
     c.dtype = p.dtype("dtype");
-    int_in(p, "stages", 1, 64);
+    if (v_ == AttentionVariant::fwd) int_in(p, "stages", 1, 64);
+    if (v_ == AttentionVariant::ws && c.bm % 2 != 0)
+      config_fail(p, "BLOCK_M (" + std::to_string(c.bm) + ") must be even: two consumers take half the rows each");
     return c;
   }
 
   WorkloadBuild build(const ParamSet& p, const Module& tmpl) const override {
     const AttentionConfig c = config(p);
     TemplateArgs args;
-    args.kernel = "attention_fwd";
+    args.kernel = name();
     args.dtypes = {{DType::bf16, c.dtype}};
     args.bake = {{"BM", c.bm}, {"BN", c.bn}, {"D", c.headdim}};
-    args.loop_stages = p.integer("stages");
+    if (v_ == AttentionVariant::fwd) args.loop_stages = p.integer("stages");
     WorkloadBuild b = start_build(p, tmpl, args);
     b.scalars = {{"B", c.batch}, {"H", c.heads}, {"S", c.seqlen}, {"D", c.headdim},
                  {"BM", c.bm},   {"BN", c.bn},   {"causal", c.causal ? 1 : 0}};
-    b.float_scalars["scale"] = softmax_scale(c);
+    if (v_ == AttentionVariant::ws)  // the scale folded into exp2, as FlashAttention-3 does
+      b.float_scalars["scale_log2"] = round_to(DType::f32, softmax_scale(c) * 1.4426950408889634);  // log2(e)
+    else
+      b.float_scalars["scale"] = softmax_scale(c);
     b.interpreter.mma = mma_options(p);
+    // attention_ws: the second consumer's half of the last query block can lie wholly past the sequence
+    // end (its store then writes nothing, per the out-of-bounds rule), so such accesses are legitimate.
+    if (v_ == AttentionVariant::ws) b.interpreter.check_bounds = false;
     b.shape = "batch=" + std::to_string(c.batch) + " heads=" + std::to_string(c.heads) + " seqlen=" +
               std::to_string(c.seqlen) + " headdim=" + std::to_string(c.headdim) + (c.causal ? " causal" : "") + " " +
-              dtype_name(c.dtype);
+              dtype_name(c.dtype) + ", tiles " + std::to_string(c.bm) + "x" + std::to_string(c.bn);
     return b;
   }
 
@@ -128,7 +146,9 @@ class AttentionWorkload final : public Workload {
     // the dtype's unit roundoff, on each weight), so |O - O_exact| <= u * max|V| from that alone; the f32
     // logits, exp and sums add errors of order headdim * 2^-24, far below u; the output is rounded to
     // `dtype` (<= u * |O|). Twice each term leaves room for the f32 effects without hiding a real
-    // error: a wrong mask, scale or rescale moves outputs by O(max|V|), hundreds of u.
+    // error: a wrong mask, scale or rescale moves outputs by O(max|V|), hundreds of u. attention_ws folds
+    // the scale into exp2 (scale * log2(e) rounded to f32; s * scale_log2 - m * scale_log2 in one fma):
+    // relative errors of order |s scale| 2^-24 on each weight, also << u.
     const double u = unit_roundoff(c.dtype);
     Tolerance tol{tolerance_scale * 2 * u * max_abs_v, tolerance_scale * 2 * u,
                   "P is rounded to " + std::string(dtype_name(c.dtype)) + " before P.V (<= u*max|V|, u = " +
@@ -142,6 +162,8 @@ class AttentionWorkload final : public Workload {
   }
 
  private:
+  AttentionVariant v_;
+
   static double softmax_scale(const AttentionConfig& c) {
     return round_to(DType::f32, 1.0 / std::sqrt(static_cast<double>(c.headdim)));
   }
@@ -151,7 +173,8 @@ class AttentionWorkload final : public Workload {
 
 std::vector<std::unique_ptr<Workload>> make_attention_workloads() {
   std::vector<std::unique_ptr<Workload>> v;
-  v.push_back(std::make_unique<AttentionWorkload>());
+  v.push_back(std::make_unique<AttentionWorkload>(AttentionVariant::fwd));
+  v.push_back(std::make_unique<AttentionWorkload>(AttentionVariant::ws));
   return v;
 }
 

@@ -27,7 +27,9 @@ class NormWorkload final : public Workload {
   }
   std::string description() const override {
     switch (kind_) {
-      case NormKind::softmax: return "row softmax of a rows x cols matrix (whole rows per program)";
+      case NormKind::softmax:
+        return "row softmax of a rows x cols matrix, each row read once: a cluster of CLUSTER programs shares a "
+               "row, each holding a slice, and combines row max and sum through distributed shared memory";
       case NormKind::layernorm: return "layer normalisation of each row, with f32 gamma and beta";
       case NormKind::rmsnorm: return "RMS normalisation of each row, with an f32 gamma";
     }
@@ -38,12 +40,15 @@ class NormWorkload final : public Workload {
   std::vector<ParamSpec> params() const override {
     std::vector<ParamSpec> p = {
         {"rows", "16384", "37", "rows of the matrix", {}},
-        {"cols", "4096", "96", "row length (one tile holds a whole row)", {}},
+        {"cols", "4096", "96",
+         kind_ == NormKind::softmax ? "row length (a cluster's tiles hold a whole row)" : "row length (one tile holds a whole row)", {}},
         {"dtype", "bf16", "", "dtype of the input and the output", {"f32", "bf16", "f16"}},
         {"BLOCK_R", "4", "8", "rows per program", {}},
         seed_param(),
     };
     if (kind_ != NormKind::softmax) p.push_back({"eps", "1e-5", "", "added to the variance / mean square", {}});
+    if (kind_ == NormKind::softmax)
+      p.push_back({"CLUSTER", "1", "", "programs (one thread-block cluster) sharing each row, each holding cdiv(cols, CLUSTER) columns", {}});
     return p;
   }
 
@@ -55,10 +60,20 @@ class NormWorkload final : public Workload {
     args.kernel = name();
     args.dtypes = {{DType::bf16, p.dtype("dtype")}};
     args.bake = {{"C", cols}, {"BR", br}};
+    const int64_t cluster = programs_per_row(p);
+    if (kind_ == NormKind::softmax) {
+      args.bake["CN"] = cluster;
+      args.bake["W"] = (cols + cluster - 1) / cluster;
+    }
     WorkloadBuild b = start_build(p, tmpl, args);
     b.scalars = {{"R", rows}, {"C", cols}, {"BR", br}};
+    if (kind_ == NormKind::softmax) {
+      b.scalars["CN"] = cluster;
+      b.scalars["W"] = (cols + cluster - 1) / cluster;
+    }
     if (kind_ != NormKind::softmax) b.float_scalars["eps"] = p.number("eps");
-    b.shape = "rows=" + std::to_string(rows) + " cols=" + std::to_string(cols) + " " + p.text("dtype");
+    b.shape = "rows=" + std::to_string(rows) + " cols=" + std::to_string(cols) + " " + p.text("dtype") +
+              (cluster > 1 ? ", clusters of " + std::to_string(cluster) : "");
     return b;
   }
 
@@ -109,20 +124,32 @@ class NormWorkload final : public Workload {
     }
     Comparison cmp;
     cmp.add(compare_close("Y", results.tensor("Y"), ref, tolerance(b.params, cols, tolerance_scale)));
-    const int64_t programs = (rows + b.params.integer("BLOCK_R") - 1) / b.params.integer("BLOCK_R");
+    const int64_t programs =
+        (rows + b.params.integer("BLOCK_R") - 1) / b.params.integer("BLOCK_R") * programs_per_row(b.params);
     cmp.note(run.programs == programs, "ran " + std::to_string(run.programs) + " programs (grid " +
                                            std::to_string(programs) + ")");
     return cmp;
   }
 
  private:
+  /// softmax: the cluster size (programs per row); the other norms hold whole rows in one program.
+  int64_t programs_per_row(const ParamSet& p) const {
+    if (kind_ != NormKind::softmax) return 1;
+    const int64_t cn = int_in(p, "CLUSTER", 1, 16);
+    const int64_t cols = p.integer("cols"), slice = (cols + cn - 1) / cn;
+    if ((cn - 1) * slice >= cols)
+      config_fail(p, "CLUSTER (" + std::to_string(cn) + ") leaves the last program's slice of " + std::to_string(slice) +
+                         " columns past the row end (cols = " + std::to_string(cols) + ")");
+    return cn;
+  }
+
   Tolerance tolerance(const ParamSet& p, int64_t cols, double scale) const {
     const double u_out = unit_roundoff(p.dtype("dtype"));
     const double u32 = unit_roundoff(DType::f32);
     const auto n = static_cast<double>(cols);
     if (kind_ == NormKind::softmax) {
       // Relative, per element: x - max is rounded to f32 (|x - max| <= 8, so exp's argument is off by
-      // <= 8 u32 -> relative 8 u32), exp and the division round once each, the f32 row sum of `cols`
+      // <= 8 u32 -> relative 8 u32), exp, 1/sum and the product round once each, the f32 row sum of `cols`
       // terms is off by <= cols * u32 relative; the output rounds to dtype (u_out). Doubled for margin.
       // Outputs below the dtype's normal range round to its subnormal grid: absolute error <= half its
       // spacing, min_subnormal / 2, whatever their size (atol).

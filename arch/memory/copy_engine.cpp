@@ -15,6 +15,12 @@ const RegisterComponent<CopyEngine> kRegistration(
 
 std::vector<CopyPiece> split_copy(const CopyCommand& c, std::uint32_t line_bytes) {
   std::vector<CopyPiece> out;
+  std::size_t count = 0;  // lines each row touches
+  for (std::uint32_t row = 0; row < c.rows && c.row_bytes > 0; ++row) {
+    const std::uint64_t g = c.global_addr + static_cast<std::uint64_t>(row) * c.pitch;
+    count += (g + c.row_bytes - 1) / line_bytes - g / line_bytes + 1;
+  }
+  out.reserve(count);
   std::uint32_t scratch = c.scratch_addr;
   for (std::uint32_t row = 0; row < c.rows; ++row) {
     std::uint64_t g = c.global_addr + static_cast<std::uint64_t>(row) * c.pitch;
@@ -80,6 +86,34 @@ void CopyEngine::piece_done(std::uint64_t seq, std::uint64_t now) {
   }
 }
 
+CopyEngine::Active& CopyEngine::command_of(std::uint64_t tag, const char* from) {
+  Active* a = tag >> 32 == 0 ? nullptr : active_by_seq(tag_command(tag));
+  if (!a) panic(name(), ": ", from, " response for unknown piece (tag ", tag, ")");
+  return *a;
+}
+
+void CopyEngine::issue_piece(const Active& a, std::uint64_t command_seq, std::uint32_t index, std::uint64_t now) {
+  const CopyPiece& p = a.pieces[index];
+  ++in_flight_;
+  ++st_line_requests_;
+  MemRequest r;
+  r.bytes = p.bytes;
+  r.op = MemOp::read;
+  r.source = source_id_;
+  r.issued = clock().now_tick();
+  if (a.cmd.direction == CopyDirection::to_scratch) {
+    r.addr = p.global_addr;
+    r.tag = piece_tag(command_seq, p.scratch_addr);
+    mem_out_.send_now(0, now, r, Priority::request);
+  } else {
+    ScratchRequest s;
+    s.req = r;
+    s.req.addr = p.scratch_addr;
+    s.req.tag = piece_tag(command_seq, index);
+    scratch_out_.send_now(0, now, std::move(s), Priority::request);
+  }
+}
+
 bool CopyEngine::tick(Cycle now_cycle) {
   const std::uint64_t now = now_cycle.value;
   while (cmd.ready()) {
@@ -88,45 +122,42 @@ bool CopyEngine::tick(Cycle now_cycle) {
     a.pieces = split_copy(a.cmd, line_bytes_);
     a.start_cycle = now + issue_latency_;
     if (a.pieces.empty()) panic(name(), ": copy command ", a.cmd.id, " moves no bytes");
+    if (next_seq_ + 1 >= (std::uint64_t{1} << 32)) panic(name(), ": more than 2^32 copy commands (piece tags hold 32 bits)");
     commands_.push_back(std::move(a));
     ++next_seq_;
   }
   while (mem_resp.ready()) {
     const MemResponse m = mem_resp.pop();
-    const auto it = in_flight_.find(m.req.tag);
-    if (it == in_flight_.end()) panic(name(), ": global response for unknown piece ", m.req.tag);
+    command_of(m.req.tag, "global");
     if (m.req.op == MemOp::read) {  // to_scratch: the data now goes into the scratch
       ScratchRequest w;
-      w.req.addr = it->second.piece.scratch_addr;
-      w.req.bytes = it->second.piece.bytes;
+      w.req.addr = tag_low(m.req.tag);
+      w.req.bytes = m.req.bytes;
       w.req.op = MemOp::write;
       w.req.tag = m.req.tag;
       w.req.source = source_id_;
       w.req.issued = clock().now_tick();
-      scratch_out_.push(0, now, std::move(w), Priority::request);
+      scratch_out_.send_now(0, now, std::move(w), Priority::request);
     } else {  // from_scratch: the write is acknowledged
-      const std::uint64_t seq = it->second.command_seq;
-      in_flight_.erase(it);
-      piece_done(seq, now);
+      --in_flight_;
+      piece_done(tag_command(m.req.tag), now);
     }
   }
   while (scratch_resp.ready()) {
     const MemResponse m = scratch_resp.pop();
-    const auto it = in_flight_.find(m.req.tag);
-    if (it == in_flight_.end()) panic(name(), ": scratch response for unknown piece ", m.req.tag);
+    Active& a = command_of(m.req.tag, "scratch");
     if (m.req.op == MemOp::write) {  // to_scratch: landed
-      const std::uint64_t seq = it->second.command_seq;
-      in_flight_.erase(it);
-      piece_done(seq, now);
+      --in_flight_;
+      piece_done(tag_command(m.req.tag), now);
     } else {  // from_scratch: the data read goes out to global memory
       MemRequest w;
-      w.addr = it->second.piece.global_addr;
-      w.bytes = it->second.piece.bytes;
+      w.addr = a.pieces.at(tag_low(m.req.tag)).global_addr;
+      w.bytes = m.req.bytes;
       w.op = MemOp::write;
       w.tag = m.req.tag;
       w.source = source_id_;
       w.issued = clock().now_tick();
-      mem_out_.push(0, now, std::move(w), Priority::request);
+      mem_out_.send_now(0, now, std::move(w), Priority::request);
     }
   }
   // Cut pieces from the oldest commands whose start time has come.
@@ -138,31 +169,9 @@ bool CopyEngine::tick(Cycle now_cycle) {
       next_start = std::min(next_start, a.start_cycle);
       break;  // in order: a later command does not overtake
     }
-    while (a.next_piece < a.pieces.size() && issued < requests_per_cycle_ && in_flight_.size() < max_outstanding_) {
-      const CopyPiece& p = a.pieces[a.next_piece++];
-      const std::uint64_t tag = next_tag_++;
-      in_flight_.emplace(tag, InFlight{first_seq_ + i, p});
-      ++st_line_requests_;
+    while (a.next_piece < a.pieces.size() && issued < requests_per_cycle_ && in_flight_ < max_outstanding_) {
+      issue_piece(a, first_seq_ + i, static_cast<std::uint32_t>(a.next_piece++), now);
       ++issued;
-      if (a.cmd.direction == CopyDirection::to_scratch) {
-        MemRequest r;
-        r.addr = p.global_addr;
-        r.bytes = p.bytes;
-        r.op = MemOp::read;
-        r.tag = tag;
-        r.source = source_id_;
-        r.issued = clock().now_tick();
-        mem_out_.push(0, now, r, Priority::request);
-      } else {
-        ScratchRequest r;
-        r.req.addr = p.scratch_addr;
-        r.req.bytes = p.bytes;
-        r.req.op = MemOp::read;
-        r.req.tag = tag;
-        r.req.source = source_id_;
-        r.req.issued = clock().now_tick();
-        scratch_out_.push(0, now, std::move(r), Priority::request);
-      }
     }
     if (a.next_piece < a.pieces.size()) break;
   }
@@ -177,7 +186,7 @@ bool CopyEngine::tick(Cycle now_cycle) {
   for (std::size_t i = 0; i < commands_.size(); ++i) {
     const Active& a = commands_[i];
     if (a.next_piece < a.pieces.size()) {
-      can_cut = a.start_cycle <= now + 1 && in_flight_.size() < max_outstanding_;
+      can_cut = a.start_cycle <= now + 1 && in_flight_ < max_outstanding_;
       if (a.start_cycle > now) next_start = std::min(next_start, a.start_cycle);
       break;
     }
@@ -192,7 +201,7 @@ bool CopyEngine::tick(Cycle now_cycle) {
 }
 
 std::string CopyEngine::waiting_on() const {
-  return cat(commands_.size(), " commands open, ", in_flight_.size(), " pieces in flight (global reads/writes or scratch)");
+  return cat(commands_.size(), " commands open, ", in_flight_, " pieces in flight (global reads/writes or scratch)");
 }
 
 }  // namespace tilesim

@@ -10,7 +10,7 @@
 #pragma once
 
 #include <deque>
-#include <unordered_map>
+#include <vector>
 
 #include "arch/memory/messages.hpp"
 #include "arch/memory/output_queues.hpp"
@@ -33,7 +33,7 @@ class CopyEngine final : public Component {
   explicit CopyEngine(const ComponentContext& ctx);
 
   bool tick(Cycle now) override;
-  bool busy() const override { return !commands_.empty() || !in_flight_.empty() || !done_queue_.empty(); }
+  bool busy() const override { return !commands_.empty() || in_flight_ > 0 || !done_queue_.empty(); }
   std::string waiting_on() const override;
 
   InPort<CopyCommand> cmd{*this, "cmd", "CopyCommand"};
@@ -51,13 +51,16 @@ class CopyEngine final : public Component {
     std::size_t pieces_done = 0;
     std::uint64_t start_cycle = 0;
   };
-  struct InFlight {
-    std::uint64_t command_seq;  // which Active
-    CopyPiece piece;
-  };
-
   void piece_done(std::uint64_t command_seq, std::uint64_t now);
   Active* active_by_seq(std::uint64_t seq);
+  void issue_piece(const Active& a, std::uint64_t command_seq, std::uint32_t index, std::uint64_t now);
+  /// A piece's tag names its command and, for to_scratch, its scratch address (from_scratch: its index
+  /// in the command), so a response needs no lookup table (tags are opaque to the rest of the hierarchy).
+  static std::uint64_t piece_tag(std::uint64_t command_seq, std::uint32_t low) { return (command_seq + 1) << 32 | low; }
+  static std::uint64_t tag_command(std::uint64_t tag) { return (tag >> 32) - 1; }
+  static std::uint32_t tag_low(std::uint64_t tag) { return static_cast<std::uint32_t>(tag); }
+  /// The open command a response's tag names (panics when there is none).
+  Active& command_of(std::uint64_t tag, const char* from);
 
   const std::uint32_t line_bytes_;
   const std::uint64_t issue_latency_, completion_latency_;
@@ -67,8 +70,7 @@ class CopyEngine final : public Component {
   std::deque<Active> commands_;  // in arrival order; front ones are being cut into pieces
   std::uint64_t first_seq_ = 0;  // sequence number of commands_.front()
   std::uint64_t next_seq_ = 0;
-  std::unordered_map<std::uint64_t, InFlight> in_flight_;  // by piece tag
-  std::uint64_t next_tag_ = 1;
+  std::size_t in_flight_ = 0;  // pieces issued and not yet done
   DelayHeap<CopyDone> done_queue_;
   OutputQueues<MemRequest> mem_out_;
   OutputQueues<ScratchRequest> scratch_out_;

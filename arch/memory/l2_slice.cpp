@@ -91,6 +91,9 @@ L2Slice::L2Slice(const ComponentContext& ctx)
   stats().ratio("hit_rate", "", "read hits / reads", "read_hits", "reads");
   if (slice_ >= map_.slices())
     throw ConfigError(cat(params().path(), ".slice: ", slice_, " is not below the number of slices (", map_.slices(), ")"));
+  if (map_.partitions() > 1 && mshrs_ < 2)
+    throw ConfigError(cat(params().path(), ".mshrs (memory.l2.mshrs): ", mshrs_, " is too few with ", map_.partitions(),
+                          " partitions: one MSHR is kept for home lines, so far misses need at least one more"));
   up_.add_port(&resp);
   up_.add_port(&home_resp);
   down_.add_port(&mem_req);
@@ -214,14 +217,17 @@ void L2Slice::accept_write(const MemRequest& r, Upstream from, std::uint64_t now
   send_down(kFwd, m, now + tag_latency_);
 }
 
-bool L2Slice::accept(const MemRequest& r, Upstream from, std::uint64_t now) {
+L2Slice::Wait L2Slice::accept(const MemRequest& r, Upstream from, std::uint64_t now) {
   const std::uint64_t line = array_.line_of(r.addr);
   const std::uint32_t mask = array_.sector_mask(r.addr, r.bytes);
   if (mask == 0) panic(name(), ": request [", r.addr, ", +", r.bytes, ") crosses a line");
   if (r.op != MemOp::read) {
-    if (forwarded_writes_.size() >= max_pending_writes_) return false;
+    // Only a write that is forwarded to its home needs a slot (a home write is answered here, and must
+    // not wait for slots that other partitions' home inputs free).
+    const bool forwarded = map_.home_partition(r.addr) != partition_;
+    if (forwarded && forwarded_writes_.size() >= max_pending_writes_) return Wait::kWriteSlots;
     accept_write(r, from, now);
-    return true;
+    return Wait::kNone;
   }
   SectoredCacheArray::Line* l = array_.find(line);
   const std::uint32_t missing = l ? (mask & ~l->valid) : mask;
@@ -230,14 +236,19 @@ bool L2Slice::accept(const MemRequest& r, Upstream from, std::uint64_t now) {
     ++st_reads_;
     ++st_read_hits_;
     respond(r, from, r.bytes, now + tag_latency_, data_latency_);
-    return true;
+    return Wait::kNone;
   }
+  const bool far = map_.home_partition(r.addr) != partition_;
   auto it = mshr_.find(line);
   if (it == mshr_.end()) {
-    if (mshr_.size() >= mshrs_) return false;
+    if (mshr_.size() >= mshrs_) return Wait::kMshrs;
+    if (far && far_mshrs_ + 1 >= mshrs_) return Wait::kFarMshrs;  // the last MSHR is kept for home lines
     it = mshr_.emplace(line, Mshr{}).first;
+    it->second.far = far;
+    it->second.targets.reserve(4);  // lines the cores share collect several targets: grow less often
+    if (far) ++far_mshrs_;
   } else {
-    if (it->second.targets.size() >= mshr_targets_) return false;
+    if (it->second.targets.size() >= mshr_targets_) return Wait::kTargets;
     ++st_merges_;
   }
   if (l) array_.touch(*l);
@@ -245,11 +256,10 @@ bool L2Slice::accept(const MemRequest& r, Upstream from, std::uint64_t now) {
   const std::uint32_t to_request = missing & ~m.requested;
   m.requested |= to_request;
   m.targets.push_back({r, missing, from});
-  const Downstream where = map_.home_partition(r.addr) == partition_ ? kMem : kFwd;
-  if (to_request) request_sectors(line, to_request, where, now + tag_latency_);
+  if (to_request) request_sectors(line, to_request, far ? kFwd : kMem, now + tag_latency_);
   ++st_reads_;
   ++st_read_misses_;
-  return true;
+  return Wait::kNone;
 }
 
 void L2Slice::handle_fill(const MemResponse& msg, std::uint64_t now) {
@@ -272,16 +282,19 @@ void L2Slice::handle_fill(const MemResponse& msg, std::uint64_t now) {
   Mshr& m = it->second;
   m.requested &= ~mask;
   m.arrived |= mask;
-  std::vector<Target> waiting;
-  for (auto& t : m.targets) {
+  // Answer the targets whose sectors have all arrived, in arrival order; keep the others, in order.
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < m.targets.size(); ++i) {
+    Target& t = m.targets[i];
     if ((t.need & ~m.arrived) == 0)
       respond(t.req, t.from, t.req.bytes, now, fill_latency_);
     else
-      waiting.push_back(std::move(t));
+      m.targets[kept++] = t;
   }
-  m.targets.swap(waiting);
+  m.targets.resize(kept);
   if (m.targets.empty()) {
     if (m.requested != 0) panic(name(), ": MSHR for line ", line, " has no targets but sectors in flight");
+    if (m.far) --far_mshrs_;
     mshr_.erase(it);
   }
 }
@@ -291,34 +304,41 @@ bool L2Slice::tick(Cycle now_cycle) {
   while (mem_resp.ready()) handle_fill(mem_resp.pop(), now);
   while (fwd_resp.ready()) handle_fill(fwd_resp.pop(), now);
 
-  stalled_ = false;
+  // Tag lookups, round-robin between the core and home inputs. They are separate queues (virtual
+  // channels): a head that must wait holds its own input only, so home requests, which need nothing but
+  // this slice and its DRAM, are never stuck behind core requests that wait for another partition.
   InPort<MemRequest>* inputs[2] = {&req, &home_req};
+  head_wait_[kCore] = head_wait_[kHome] = Wait::kNone;
+  bool blocked[2] = {false, false};
+  bool down_full = false;
   for (std::size_t n = 0; n < lookups_per_cycle_;) {
-    // Round-robin between the two request inputs, skipping an empty one.
     if (down_.size() >= downstream_limit_) {  // misses and write-backs cannot leave: hold the inputs
-      stalled_ = true;
-      ++st_stalls_;
+      down_full = true;
       break;
     }
     std::size_t pick = next_port_;
-    if (!inputs[pick]->ready()) pick ^= 1u;
-    if (!inputs[pick]->ready()) break;
+    if (blocked[pick] || !inputs[pick]->ready()) pick ^= 1u;
+    if (blocked[pick] || !inputs[pick]->ready()) break;
     const Upstream from = pick == 0 ? kCore : kHome;
-    if (!accept(inputs[pick]->peek(), from, now)) {
-      stalled_ = true;
-      ++st_stalls_;
-      break;
+    const Wait wait = accept(inputs[pick]->peek(), from, now);
+    if (wait != Wait::kNone) {
+      head_wait_[pick] = wait;
+      blocked[pick] = true;
+      continue;
     }
     if (from == kHome) ++st_home_requests_;
     inputs[pick]->pop();
     next_port_ = pick ^ 1u;
     ++n;
   }
+  // Asleep until a fill, an acknowledgement or a downstream credit when every ready head waits.
+  stalled_ = down_full || ((blocked[kCore] || !req.ready()) && (blocked[kHome] || !home_req.ready()));
+  if (down_full || blocked[kCore] || blocked[kHome]) ++st_stalls_;
 
   while (pending_up_.due(now)) {
     auto [from, r] = pending_up_.pop();
     if (r.req.op == MemOp::read) st_bytes_out_ += r.req.bytes;
-    up_.push(from, now, std::move(r), Priority::response);
+    up_.send_now(from, now, std::move(r), Priority::response);
     note_progress();
   }
   up_.drain(now);
@@ -337,9 +357,22 @@ bool L2Slice::busy() const {
   return !mshr_.empty() || !forwarded_writes_.empty() || !pending_up_.empty() || !up_.empty() || !down_.empty();
 }
 
+namespace {
+const char* wait_text(int w) {
+  static const char* const kText[] = {"", "all MSHRs busy", "far-line MSHRs at their limit (mshrs - 1)",
+                                      "its line's MSHR targets full", "forwarded-write slots full"};
+  return kText[w];
+}
+}  // namespace
+
 std::string L2Slice::waiting_on() const {
-  return cat(mshr_.size(), " lines missing (MSHRs), ", forwarded_writes_.size(), " forwarded writes unacknowledged, ",
-             down_.size(), " requests to send downstream, ", pending_up_.size() + up_.size(), " responses to send");
+  std::string heads;
+  const char* const input[2] = {"core", "home"};
+  for (int i = 0; i < 2; ++i)
+    if (head_wait_[i] != Wait::kNone) heads += cat("; ", input[i], " input head waits: ", wait_text(static_cast<int>(head_wait_[i])));
+  return cat(mshr_.size(), " lines missing (MSHRs, ", far_mshrs_, " far), ", forwarded_writes_.size(),
+             " forwarded writes unacknowledged, ", down_.size(), " requests to send downstream, ",
+             pending_up_.size() + up_.size(), " responses to send", heads);
 }
 
 }  // namespace tilesim

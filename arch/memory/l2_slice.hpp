@@ -12,6 +12,13 @@
 // Sets are indexed by the line's position among the slice's lines (its controller-local line number
 // divided by the slices per controller), so a stream fills sets in order and evicts an older stream's
 // lines in address order, as a DRAM-friendly write-back needs.
+// Deadlock freedom (requests from other partitions are a separate class, as on a real NoC's virtual
+// channels): a far miss waits for the home slice to serve a `home_req`, and a home slice serves it with its
+// own DRAM only. So (1) the two request inputs are separate queues: a head that must wait (MSHR or its
+// targets full, write slots full) holds only its own input, never the other one; (2) one MSHR is kept for
+// home lines: far misses may hold at most mshrs - 1, so a home request can always get an MSHR once DRAM
+// answers; (3) only forwarded writes need a forwarded-write slot. Without them two partitions can each
+// hold the other's requests behind their own far misses.
 // Timing: `lookups_per_cycle` tag lookups per cycle; a hit answers tag_latency + data_latency after
 // arrival; a miss is sent on tag_latency after arrival and answered fill_latency after its fill arrives;
 // every hit and write occupies the data array for bytes / data_bytes_per_cycle cycles (fractions carry).
@@ -58,10 +65,13 @@ class L2Slice final : public Component {
   struct Mshr {
     std::uint32_t requested = 0;
     std::uint32_t arrived = 0;
+    bool far = false;  // the line is homed in another partition (its fills come over the fabric)
     std::vector<Target> targets;
   };
 
-  bool accept(const MemRequest& r, Upstream from, std::uint64_t now);
+  /// Why a request cannot be accepted now (kNone: it can, and was).
+  enum class Wait : std::uint8_t { kNone, kMshrs, kFarMshrs, kTargets, kWriteSlots };
+  Wait accept(const MemRequest& r, Upstream from, std::uint64_t now);
   void accept_write(const MemRequest& r, Upstream from, std::uint64_t now);
   void handle_fill(const MemResponse& r, std::uint64_t now);
   void respond(const MemRequest& r, Upstream from, std::uint32_t data_bytes, std::uint64_t earliest,
@@ -87,7 +97,9 @@ class L2Slice final : public Component {
   OutputQueues<MemResponse> up_;
   OutputQueues<MemRequest> down_;
   DelayHeap<std::pair<Upstream, MemResponse>> pending_up_;
-  bool stalled_ = false;
+  bool stalled_ = false;      // every ready input's head waits (for a fill, a write slot or the downstream queue)
+  Wait head_wait_[2] = {Wait::kNone, Wait::kNone};  // per input (kCore, kHome): why its head waited last tick
+  std::size_t far_mshrs_ = 0;  // MSHRs of lines homed in another partition (at most mshrs - 1)
 
   Counter& st_reads_;
   Counter& st_read_hits_;

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <limits>
 #include <queue>
@@ -15,6 +14,37 @@
 #include "sim/port.hpp"
 
 namespace tilesim {
+
+/// A FIFO on a circular buffer that grows by doubling and never gives memory back: no allocation per
+/// element (a std::deque of ~64-byte messages allocates a chunk every 8 pushes).
+template <class T>
+class RingQueue {
+ public:
+  bool empty() const { return size_ == 0; }
+  std::size_t size() const { return size_; }
+  T& front() { return buf_[head_]; }
+  const T& front() const { return buf_[head_]; }
+  const T& back() const { return buf_[(head_ + size_ - 1) & (buf_.size() - 1)]; }
+  void push_back(T v) {
+    if (size_ == buf_.size()) grow();
+    buf_[(head_ + size_) & (buf_.size() - 1)] = std::move(v);
+    ++size_;
+  }
+  void pop_front() {
+    head_ = (head_ + 1) & (buf_.size() - 1);
+    --size_;
+  }
+
+ private:
+  void grow() {
+    std::vector<T> bigger(buf_.empty() ? 8 : buf_.size() * 2);  // a power of two
+    for (std::size_t i = 0; i < size_; ++i) bigger[i] = std::move(buf_[(head_ + i) & (buf_.size() - 1)]);
+    buf_.swap(bigger);
+    head_ = 0;
+  }
+  std::vector<T> buf_;
+  std::size_t head_ = 0, size_ = 0;
+};
 
 template <class M>
 class OutputQueues {
@@ -34,6 +64,17 @@ class OutputQueues {
     if (q.empty() && !blocked_[port]) due_.push({cycle, port});
     q.push_back({cycle, priority, std::move(msg)});
     ++size_;
+  }
+
+  /// A message due now: sent at once when nothing waits ahead of it on its port and the link has credit,
+  /// queued otherwise. The same as push(port, now, ...) followed by drain(now) — per-link order and
+  /// credits are what they would be — without storing the message.
+  void send_now(std::size_t port, std::uint64_t now, M msg, Priority priority) {
+    if (queues_[port].empty() && !blocked_[port] && ports_[port]->can_send()) {
+      ports_[port]->send(std::move(msg), priority);
+      return;
+    }
+    push(port, now, std::move(msg), priority);
   }
 
   /// Send what is due at `now`; returns the number of messages sent.
@@ -86,7 +127,7 @@ class OutputQueues {
     bool operator>(const Due& o) const { return cycle != o.cycle ? cycle > o.cycle : port > o.port; }
   };
   std::vector<OutPort<M>*> ports_;
-  std::vector<std::deque<Item>> queues_;
+  std::vector<RingQueue<Item>> queues_;
   std::vector<bool> blocked_;
   bool any_blocked_ = false;
   std::priority_queue<Due, std::vector<Due>, std::greater<Due>> due_;
@@ -94,30 +135,46 @@ class OutputQueues {
 };
 
 /// Items released at a cycle, in (cycle, insertion order) order: pipeline stages with variable delay.
+/// The heap orders small keys; the items stay in a slot pool (a response is ~70 bytes, and moving it at
+/// every level of every sift was a hot spot).
 template <class T>
 class DelayHeap {
  public:
   static constexpr std::uint64_t kNone = std::numeric_limits<std::uint64_t>::max();
-  void push(std::uint64_t cycle, T item) { heap_.push({cycle, seq_++, std::move(item)}); }
+  void push(std::uint64_t cycle, T item) {
+    std::uint32_t slot;
+    if (free_.empty()) {
+      slot = static_cast<std::uint32_t>(items_.size());
+      items_.push_back(std::move(item));
+    } else {
+      slot = free_.back();
+      free_.pop_back();
+      items_[slot] = std::move(item);
+    }
+    heap_.push({cycle, seq_++, slot});
+  }
   bool due(std::uint64_t now) const { return !heap_.empty() && heap_.top().cycle <= now; }
   T pop() {
-    T item = std::move(const_cast<Entry&>(heap_.top()).item);
+    const std::uint32_t slot = heap_.top().slot;
     heap_.pop();
-    return item;
+    free_.push_back(slot);
+    return std::move(items_[slot]);
   }
-  const T& top() const { return heap_.top().item; }
+  const T& top() const { return items_[heap_.top().slot]; }
   std::uint64_t next_cycle() const { return heap_.empty() ? kNone : heap_.top().cycle; }
   bool empty() const { return heap_.empty(); }
   std::size_t size() const { return heap_.size(); }
 
  private:
-  struct Entry {
+  struct Key {
     std::uint64_t cycle;
     std::uint64_t seq;
-    T item;
-    bool operator>(const Entry& o) const { return cycle != o.cycle ? cycle > o.cycle : seq > o.seq; }
+    std::uint32_t slot;
+    bool operator>(const Key& o) const { return cycle != o.cycle ? cycle > o.cycle : seq > o.seq; }
   };
-  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap_;
+  std::priority_queue<Key, std::vector<Key>, std::greater<Key>> heap_;
+  std::vector<T> items_;               // by slot
+  std::vector<std::uint32_t> free_;    // slots whose item was popped
   std::uint64_t seq_ = 0;
 };
 

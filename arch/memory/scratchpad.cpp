@@ -93,7 +93,7 @@ bool Scratchpad::tick(Cycle now_cycle) {
   for (std::size_t c = 0; c < n && !more_waiting; ++c) more_waiting = req_ports[c]->ready();
   while (pending_.due(now)) {
     auto [c, m] = pending_.pop();
-    out_.push(c, now, std::move(m), Priority::response);
+    out_.send_now(c, now, std::move(m), Priority::response);
     note_progress();
   }
   out_.drain(now);

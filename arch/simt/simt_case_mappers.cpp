@@ -4,12 +4,14 @@
 //
 // One kernel per workload for every row (no per-shape choices): GEMM rows run the workload library's
 // warp-specialised `gemm_ws` with 128x256 output tiles, 128-byte K tiles (64 bf16/f16 elements) and as
-// many stages (up to 4) as the SM's scratch holds, attention rows `attention_fwd` with its default tiles, softmax rows
-// `softmax` with one row per program. Instruction-level rows run the library's microbenchmarks long
+// many stages (up to 4) as the SM's scratch holds, attention rows the warp-specialised `attention_ws` with
+// 128-row query tiles and key tiles sized to the scratch, softmax rows `softmax` with row slices sized to
+// the register file (see the mappers). Instruction-level rows run the library's microbenchmarks long
 // enough that the constant part (copies in, result out) is below 1% of the measured time.
 #include <cmath>
 #include <regex>
 
+#include "arch/megacore/megacore_case_mappers.hpp"
 #include "sim/config.hpp"
 #include "sim/error.hpp"
 #include "sim/text_util.hpp"
@@ -257,6 +259,7 @@ class AluMapper final : public CaseMapper {
 class GemmMapper final : public CaseMapper {
  public:
   MapResult map(const ReferenceRow& row) const override {
+    if (megacore::is_megacore_preset(row.preset)) return megacore::map_gemm(row);  // TPU rows: the megacore's mapper
     if (row.has_param("sms")) return std::string("runs on a subset of the SMs (sms=...) are not modelled");
     const std::string din = row.param_or("dtype_in", "bf16");
     auto d = isa_dtype(din);
@@ -290,6 +293,7 @@ class GemmMapper final : public CaseMapper {
     return c;
   }
   std::optional<double> extract(const ReferenceRow& row, const nlohmann::json& stats) const override {
+    if (megacore::is_megacore_preset(row.preset)) return megacore::extract_gemm(row, stats);
     const auto t = kernel_time(stats, "gemm_ws");
     if (!t) return std::nullopt;
     const double flops = 2.0 * row.param_number("M") * row.param_number("N") * row.param_number("K");
@@ -303,18 +307,32 @@ class GemmMapper final : public CaseMapper {
 class AttentionMapper final : public CaseMapper {
  public:
   MapResult map(const ReferenceRow& row) const override {
-    MapResult base = gpu_case(row, "attention_fwd");
+    if (megacore::is_megacore_preset(row.preset)) return megacore::map_attention(row);
+    MapResult base = gpu_case(row, "attention_ws");
     if (auto* why = std::get_if<std::string>(&base)) return *why;
     SimCase c = std::get<SimCase>(base);
     for (const char* k : {"batch", "heads", "seqlen", "headdim"}) set(c, k, row.param(k));
     const std::string causal = row.param_or("causal", "false");
     set(c, "causal", causal == "true" || causal == "1" ? "1" : "0");
     set(c, "dtype", row.param_or("dtype", "bf16"));
+    // One kernel for every shape, the warp-specialised `attention_ws` (FlashAttention-3's structure).
+    // BLOCK_M = 128: two consumer warp groups of 64 query rows (one wgmma M each). BLOCK_N = 128 key rows,
+    // halved until the Q tile and the two stages of K and V (16-bit) fit the SM's scratch.
+    const double headdim = row.param_number("headdim");
+    const double scratch = preset_number(row, "memory.scratch.size") - 1024;
+    auto footprint = [&](double bn) { return 2.0 * headdim * (128 + 2 * 2 * bn); };
+    double bn = 128;
+    while (bn > 16 && footprint(bn) > scratch) bn /= 2;
+    if (footprint(bn) > scratch)
+      return cat("the SM's scratch (", scratch, " B) cannot hold attention tiles of head dim ", headdim);
+    set(c, "BLOCK_M", "128");
+    set(c, "BLOCK_N", format_number(bn, 6));
     use_tensor_clock(row, c);
     return c;
   }
   std::optional<double> extract(const ReferenceRow& row, const nlohmann::json& stats) const override {
-    const auto t = kernel_time(stats, "attention_fwd");
+    if (megacore::is_megacore_preset(row.preset)) return megacore::extract_attention(row, stats);
+    const auto t = kernel_time(stats, "attention_ws");
     if (!t) return std::nullopt;
     const std::string causal = row.param_or("causal", "false");
     const double s = row.param_number("seqlen");
@@ -323,7 +341,7 @@ class AttentionMapper final : public CaseMapper {
     return rate_in_unit(flops / *t, row.unit, clock_hz(stats, "core"), sm_count(stats));
   }
   std::string what_is_extracted(const ReferenceRow&) const override {
-    return "4*B*H*S^2*D (halved when causal) / kernel scope 'attention_fwd'";
+    return "4*B*H*S^2*D (halved when causal) / kernel scope 'attention_ws'";
   }
 };
 
@@ -338,7 +356,21 @@ class SoftmaxMapper final : public CaseMapper {
     set(c, "rows", row.param("rows"));
     set(c, "cols", row.param("cols"));
     set(c, "dtype", row.param_or("dtype", "bf16"));
-    set(c, "BLOCK_R", "1");  // the library's kernel holds whole rows: one per program
+    // One kernel for every shape: a row is read once into registers, as quack does. One row per cluster;
+    // the cluster's size is the smallest power of two whose programs each hold at most half the SM's
+    // register file of the row in f32: 32K columns per program on a 256 KiB register file, so the 131072-column
+    // f32 row of quack's benchmark gets a cluster of 4, the size its blog reports for that shape.
+    const double cols = row.param_number("cols");
+    const double slice_budget = preset_number(row, "core.sm.registers") * 4 / 2;
+    int cluster = 1;
+    while (cluster < 16 && cols * 4 / cluster > slice_budget) cluster *= 2;
+    if (cols * 4 / cluster > slice_budget)
+      return cat("a row of ", cols, " columns does not fit on a cluster of 16 SMs");
+    if (cluster > 1 && core_layer(row.preset) != "sm90_core")
+      return cat("a row of ", cols, " columns needs a cluster of ", cluster,
+                 " SMs; thread-block clusters exist from sm_90 on");
+    set(c, "BLOCK_R", "1");
+    set(c, "CLUSTER", std::to_string(cluster));
     return c;
   }
   std::optional<double> extract(const ReferenceRow& row, const nlohmann::json& stats) const override {
@@ -369,7 +401,7 @@ class LaunchMapper final : public CaseMapper {
 const RegisterCaseMapper<MmaMapper> kMma("mma", "gpu system: tensor-instruction latency/throughput microbenchmark");
 const RegisterCaseMapper<AluMapper> kAlu("alu", "gpu system: dependent FMA latency microbenchmark");
 const RegisterCaseMapper<GemmMapper> kGemm("gemm", "gpu system: warp-specialised GEMM (128x256 tiles, 4 stages)");
-const RegisterCaseMapper<AttentionMapper> kAttention("attention_fwd", "gpu system: flash-attention forward");
+const RegisterCaseMapper<AttentionMapper> kAttention("attention_fwd", "gpu system: warp-specialised flash-attention forward (attention_ws)");
 const RegisterCaseMapper<SoftmaxMapper> kSoftmax("softmax", "gpu system: row softmax");
 const RegisterCaseMapper<LaunchMapper> kLaunch("launch", "gpu system: empty-kernel launch latency");
 

@@ -128,7 +128,9 @@ TEST_CASE("hbm: a request larger than a burst completes with its last burst", "[
 }
 
 TEST_CASE("hbm: write-to-read turnaround costs tWTR, read-to-write tRTW", "[dram][first-principles]") {
-  DramRig rig;
+  // One FR-FCFS pass over reads and writes (write_drain off), so each pair goes in arrival order; with
+  // write batching a read arriving with a write goes first (test_dram_write_drain.cpp).
+  DramRig rig(Params{{"refresh", "false"}, {"write_drain", "false"}});
   const auto a = [&](std::uint32_t bg, std::uint32_t col) { return rig.addr(0, bg, 0, 0, col); };
   const auto& cpu = rig.run({
       read_at(a(0, 0), 0), read_at(a(1, 0), 0),      // open row 0 in bank groups 0 and 1
@@ -191,4 +193,19 @@ TEST_CASE("hbm: refresh stalls one request per tREFI for about tRFC", "[dram][fi
 
 TEST_CASE("hbm: staggered refresh moves channel 0's stalls to tREFI / 16 + k tREFI", "[dram][first-principles][refresh]") {
   check_refresh_stalls(true);
+}
+
+TEST_CASE("hbm: per-bank refresh holds only its bank for tRFCpb, the others tRREFD", "[dram][first-principles][refresh]") {
+  // refresh_mode per_bank: one bank per tREFI / 32 = 195 cycles, round robin from bank 0 (bank group 0,
+  // bank 0). Two reads sent at 200 to channel 0 find bank 0 refreshed at its due time D = 195 (it was
+  // closed): its ACT waits until D + tRFCpb (200 ns = 320 cycles), the other bank's only until
+  // D + tRREFD (8 ns = 13 cycles).
+  constexpr std::uint64_t tRFCpb = 320, tRREFD = 13, tREFIpb = tREFI / 32, D = tREFIpb, sent = 200;
+  DramRig rig(Params{{"refresh", "true"}, {"refresh_mode", "per_bank"}});
+  const auto& cpu = rig.run({read_at(rig.addr(0, 0, 0, 3, 0), sent), read_at(rig.addr(0, 0, 1, 3, 0), sent)});
+  CHECK(cpu.latency_cycles(0) == D + tRFCpb + tRCD + tCL + tBURST + 1 - sent);  // 369
+  CHECK(cpu.latency_cycles(1) == D + tRREFD + tRCD + tCL + tBURST + 1 - sent);  // 62
+  // Every channel's banks were refreshed on schedule, the idle ones replayed up to the end.
+  const std::uint64_t end = cpu.answered_at(0) / kCycle;
+  CHECK(rig.stat("refreshes") == Approx(16.0 * end / tREFIpb).margin(16));
 }

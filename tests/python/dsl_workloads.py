@@ -70,16 +70,42 @@ def reduce_rows(X: Global["DT", "R", "C"], Y: Global[f32, "R"], R: i32, C: i32, 
     store(Y, pr, run)
 
 
-@kernel(grid=lambda R, TR: (cdiv(R, TR),))
-def softmax(X: Global["DT", "R", "COLS"], Y: Global["DT", "R", "COLS"], R: i32, C: i32, BR: i32,
-            DT: Constexpr, TR: Constexpr, COLS: Constexpr):
-    pr = program_id(0)
-    c0 = const(0)
-    x = cast(load(X, (pr, c0), (TR, COLS)), f32)
-    m = x.max(axis=1, keepdims=True)
+@kernel(grid=lambda R, TR, CL: (CL, cdiv(R, TR)), cluster=lambda CL: (CL,), scratch="auto", warps=8)
+def softmax(X: Global["DT", "R", "COLS"], Y: Global["DT", "R", "COLS"], R: i32, C: i32, BR: i32, CN: i32, W: i32,
+            DT: Constexpr, TR: Constexpr, COLS: Constexpr, CL: Constexpr, SW: Constexpr):
+    # a cluster of CL programs shares TR rows; each holds a SW-column slice and combines max and sum
+    rank = cluster_rank()
+    pr = program_id(1)
+    c0, c1 = const(0), const(1)
+    x_raw = cast(load(X, (pr, rank), (TR, SW)), f32)
+    slice_end = (rank + c1) * W
+    if C < slice_end:  # only a last slice reaching past C has padding columns: -inf
+        col = iota((TR, SW), i32, axis=1) + cast(rank, i32) * W
+        inside = col < C
+        ninf = const(float("-inf"), f32)
+        x = where(inside, x_raw, ninf)
+    else:
+        x = x_raw
+    m_part = x.max(axis=1, keepdims=True)
+    m_part_s = move(m_part, "scratch")
+    m = full((TR, 1), float("-inf"))
+    for r in tile_range(c0, CN, c1):
+        if r == rank:
+            m_r = m_part
+        else:
+            m_r = cluster_load(m_part_s, r)
+        m = maximum(m, m_r)
     e = exp(x - m)
-    s = e.sum(axis=1, keepdims=True)
-    store(Y, (pr, c0), cast(e / s, DT))
+    s_part = e.sum(axis=1, keepdims=True)
+    s_part_s = move(s_part, "scratch")
+    s = zeros((TR, 1))
+    for r2 in tile_range(c0, CN, c1):
+        if r2 == rank:
+            s_r = s_part
+        else:
+            s_r = cluster_load(s_part_s, r2)
+        s = s + s_r
+    store(Y, (pr, rank), cast(e * recip(s), DT))
 
 
 @kernel(grid=lambda S, H, B, TM: (cdiv(S, TM), H, B), scratch="auto")
@@ -127,6 +153,11 @@ def attention_fwd(Q: Global["DT", "B", "H", "S", "HD"], K: Global["DT", "B", "H"
     store(O, (pb, ph, pq, c0), reshape(out, (1, 1, TM, HD)))
 
 
+def softmax_constexprs(w):
+    s = w.scalars
+    return dict(DT=w.params["dtype"], TR=s["BR"], COLS=s["C"], CL=s["CN"], SW=s["W"])
+
+
 def gemm_constexprs(w, with_acc=True):
     p, s = w.params, w.scalars
     c = dict(DIN=p["dtype_in"], TM=s["BM"], TN=s["BN"], TK=s["BK"], STAGES=int(p["stages"]))
@@ -145,9 +176,9 @@ TWINS = [
      lambda w: dict(DT=w.params["dtype"], TR=w.scalars["BR"], TC=w.scalars["BC"], OP=w.params["op"])),
     ("reduction", {"op": "max", "dtype": "f16"}, reduce_rows,
      lambda w: dict(DT=w.params["dtype"], TR=w.scalars["BR"], TC=w.scalars["BC"], OP=w.params["op"])),
-    ("softmax", {}, softmax, lambda w: dict(DT=w.params["dtype"], TR=w.scalars["BR"], COLS=w.scalars["C"])),
-    ("softmax", {"dtype": "f32", "cols": 40}, softmax,
-     lambda w: dict(DT=w.params["dtype"], TR=w.scalars["BR"], COLS=w.scalars["C"])),
+    ("softmax", {}, softmax, lambda w: softmax_constexprs(w)),
+    ("softmax", {"dtype": "f32", "cols": 40}, softmax, lambda w: softmax_constexprs(w)),
+    ("softmax", {"dtype": "f32", "cols": 97, "CLUSTER": 4}, softmax, lambda w: softmax_constexprs(w)),
     ("attention_fwd", {}, attention_fwd,
      lambda w: dict(DT=w.params["dtype"], TM=w.scalars["BM"], TN=w.scalars["BN"], HD=w.scalars["D"],
                     STAGES=int(w.params["stages"]))),

@@ -300,7 +300,8 @@ OUT_ATOL = {d: tilesim.dtype_info(d)["min_subnormal"] / 2 for d in OUT_RTOL}
 
 
 def check_softmax():
-    for params in ({}, {"dtype": "f32", "cols": 200, "BLOCK_R": 4}, {"dtype": "f16"}):
+    for params in ({}, {"dtype": "f32", "cols": 200, "BLOCK_R": 4}, {"dtype": "f16"},
+                   {"dtype": "f32", "cols": 301, "CLUSTER": 4}):  # a cluster of 4 programs shares each row
         w, inputs, results, _ = run("softmax", params)
         x = inputs["X"]
         e = np.exp(x - x.max(1, keepdims=True))
@@ -334,10 +335,13 @@ def attention_ref(q, k, v, scale, causal):
     return np.einsum("bhqk,bhkd->bhqd", p / p.sum(-1, keepdims=True), v)
 
 
-def check_attention():
+def check_attention(name="attention_fwd"):
     for params in ({}, {"causal": 1}, {"dtype": "f16", "seqlen": 70, "BLOCK_N": 16}, {"causal": 1, "seqlen": 130}):
-        w, inputs, results, _ = run("attention_fwd", params)
-        ref = attention_ref(inputs["Q"], inputs["K"], inputs["V"], w.float_scalars["scale"], w.scalars["causal"])
+        w, inputs, results, _ = run(name, params)
+        # attention_ws passes scale * log2(e) (it folds the scale into exp2); the softmax scale is the f32
+        # 1/sqrt(headdim) of attention_fwd either way
+        scale = float(np.float32(1 / np.sqrt(w.scalars["D"])))
+        ref = attention_ref(inputs["Q"], inputs["K"], inputs["V"], scale, w.scalars["causal"])
         # The kernel rounds the probabilities to the input dtype before the P.V mma (relative error u =
         # 2^-8 for bf16, 2^-11 for f16, per probability), so |O - ref| <= u * max|V|; O is rounded to the
         # dtype (relative u); f32 softmax arithmetic adds ~1e-5.
@@ -346,9 +350,8 @@ def check_attention():
         # This bound is rigorous, hence loose; it still rejects a softmax temperature off by 2x, or (causal)
         # a missing mask.
         causal = w.scalars["causal"]
-        wrong = attention_ref(inputs["Q"], inputs["K"], inputs["V"], w.float_scalars["scale"] * (1 if causal else 2),
-                              not causal)
-        assert_close("attention_fwd %s" % params, results["O"], ref, atol, u + F32_RTOL, wrong)
+        wrong = attention_ref(inputs["Q"], inputs["K"], inputs["V"], scale * (1 if causal else 2), not causal)
+        assert_close("%s %s" % (name, params), results["O"], ref, atol, u + F32_RTOL, wrong)
 
 
 MODELS = {
@@ -369,6 +372,7 @@ MODELS = {
     "layernorm": check_norms,
     "rmsnorm": check_norms,
     "attention_fwd": check_attention,
+    "attention_ws": lambda: check_attention("attention_ws"),
 }
 
 

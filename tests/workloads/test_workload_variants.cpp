@@ -1,6 +1,7 @@
 // Workload variants against their references and against each other: GEMM in every input dtype with
 // f32 accumulation (bit-for-bit), the narrowed fp8 accumulator, split-K and warp-specialised GEMM vs
-// plain GEMM, attention causal/non-causal at head dims 64/128/256, and the other workloads' options.
+// plain GEMM, attention causal/non-causal at head dims 64/128/256, warp-specialised attention vs
+// attention_fwd, softmax with clusters sharing rows, and the other workloads' options.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -183,6 +184,59 @@ TEST_CASE("workloads: attention in f16, with several batches and a short sequenc
   const Outcome o = run_workload("attention_fwd", {{"dtype", "f16"}, {"batch", "2"}, {"seqlen", "33"}, {"causal", "1"}});
   INFO(o.comparison.report());
   CHECK(o.comparison.pass);
+}
+
+TEST_CASE("workloads: warp-specialised attention agrees with attention_fwd", "[workloads][attention]") {
+  using P = std::map<std::string, std::string>;
+  for (const P& p : std::vector<P>{{{"causal", "0"}},
+                                   {{"causal", "1"}, {"headdim", "128"}},
+                                   {{"causal", "1"}, {"seqlen", "33"}, {"dtype", "f16"}, {"batch", "2"}},
+                                   {{"causal", "0"}, {"seqlen", "64"}},  // S a multiple of BLOCK_N: no masked block
+                                   {{"causal", "1"}, {"seqlen", "70"}, {"BLOCK_M", "32"}, {"BLOCK_N", "16"}}}) {
+    const Outcome fwd = run_workload("attention_fwd", p);
+    const Outcome ws = run_workload("attention_ws", p);
+    INFO(ws.build.shape << "\n" << ws.comparison.report());
+    CHECK(fwd.comparison.pass);
+    CHECK(ws.comparison.pass);
+    // Both are within their tolerance (2u max|V| + 2u |O|, u the dtype's unit roundoff) of the same exact
+    // result, so within twice that of each other (attention_ws folds the scale into exp2, so not bit-equal).
+    const double u = p.count("dtype") ? 0x1.0p-11 : 0x1.0p-8;
+    double max_v = 0;
+    for (double x : ws.inputs.tensor("V").values()) max_v = std::max(max_v, std::fabs(x));
+    const TileValue& a = ws.results.tensor("O");
+    const TileValue& b = fwd.results.tensor("O");
+    int64_t outside = 0;
+    for (int64_t i = 0; i < a.size(); ++i) outside += std::fabs(a.at(i) - b.at(i)) > 4 * u * (max_v + std::fabs(b.at(i)));
+    CHECK(outside == 0);
+    CHECK(ws.run.programs == fwd.run.programs);
+    CHECK(ws.run.tasks == 3 * fwd.run.tasks);  // producer + 2 consumers per program
+    CHECK(ws.run.count(isa::OpId::mma) == 2 * fwd.run.count(isa::OpId::mma));  // each consumer: half the rows
+  }
+  CHECK_THROWS_WITH(run_workload("attention_ws", {{"BLOCK_M", "33"}}), Catch::Matchers::Contains("must be even"));
+}
+
+TEST_CASE("workloads: softmax with a cluster sharing each row", "[workloads][softmax]") {
+  const Outcome whole = run_workload("softmax", {{"dtype", "f32"}, {"cols", "301"}});
+  CHECK(whole.comparison.pass);
+  CHECK(whole.run.count(isa::OpId::cluster_load) == 0);  // one program per row: no peers
+  for (const char* cn : {"2", "3", "4", "16"}) {
+    const Outcome o = run_workload("softmax", {{"dtype", "f32"}, {"cols", "301"}, {"CLUSTER", cn}});
+    INFO("CLUSTER " << cn << "\n" << o.comparison.report());
+    CHECK(o.comparison.pass);
+    const int64_t n = std::stoi(cn);
+    CHECK(o.run.programs == n * whole.run.programs);
+    // each program reads the partial max and the partial sum of every other program of its cluster
+    CHECK(o.run.count(isa::OpId::cluster_load) == o.run.programs * 2 * (n - 1));
+    // The maximum is exact; only the order of the f32 row sum differs, and each sum is within cols * 2^-24
+    // (relative) of the exact one, so the outputs are within twice that (plus the division's rounding).
+    const TileValue& a = o.results.tensor("Y");
+    const TileValue& b = whole.results.tensor("Y");
+    double worst = 0;
+    for (int64_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::fabs(a.at(i) - b.at(i)) / std::fabs(b.at(i)));
+    CHECK(worst <= 2 * (301 + 2) * 0x1.0p-24);
+  }
+  CHECK_THROWS_WITH(run_workload("softmax", {{"cols", "100"}, {"CLUSTER", "16"}}),
+                    Catch::Matchers::Contains("past the row end"));
 }
 
 TEST_CASE("workloads: options of the other workloads", "[workloads]") {

@@ -42,7 +42,7 @@ std::string corrupted_template(const std::string& file, const std::string& from,
 }  // namespace
 
 TEST_CASE("workloads: the registry holds the workloads of the vocabulary", "[workloads]") {
-  const std::vector<std::string> want = {"alu",       "attention_fwd", "bulk_copy", "elementwise", "gemm",
+  const std::vector<std::string> want = {"alu",       "attention_fwd", "attention_ws", "bulk_copy", "elementwise", "gemm",
                                          "gemm_epilogue", "gemm_splitk", "gemm_ws", "launch",  "layernorm",
                                          "mma",       "pchase",        "reduction", "rmsnorm",     "softmax",
                                          "stream",    "transpose"};
@@ -79,13 +79,22 @@ TEST_CASE("workloads: a corrupted kernel fails its reference", "[workloads]") {
   const std::string attn = corrupted_template("attention_fwd.tile", "%visible = cmp.lt %col, %limit",
                                               "%visible = cmp.le %col, %limit");
   CHECK_FALSE(run_functional("attention_fwd", {{"causal", "1"}}, attn).comparison.pass);
-  // Softmax: multiplies by the row sum instead of dividing by it.
-  const std::string softmax = corrupted_template("softmax.tile", "%y = div %e, %s", "%y = mul %e, %s");
+  // Warp-specialised attention: the mask of the diagonal blocks lets each query see one key too many.
+  const std::string attn_ws = corrupted_template("attention_ws.tile", "%visible_m = cmp.lt %col_m, %limit",
+                                                 "%visible_m = cmp.le %col_m, %limit");
+  CHECK_FALSE(run_functional("attention_ws", {{"causal", "1"}}, attn_ws).comparison.pass);
+  // Softmax: multiplies by the row sum instead of its reciprocal.
+  const std::string softmax = corrupted_template("softmax.tile", "%y = mul %e, %rs", "%y = mul %e, %s");
   CHECK_FALSE(run_functional("softmax", {}, softmax).comparison.pass);
+  // Softmax in clusters: a program adds its own partial sum in place of each peer's.
+  const std::string cluster_sum = corrupted_template("softmax.tile", "%s_next = add %s_acc, %s_r",
+                                                     "%s_next = add %s_acc, %s_part");
+  CHECK(run_functional("softmax", {{"CLUSTER", "1"}}, cluster_sum).comparison.pass);  // no peers: same kernel
+  CHECK_FALSE(run_functional("softmax", {{"CLUSTER", "2"}}, cluster_sum).comparison.pass);
 }
 
 TEST_CASE("workloads: a stated tolerance is not vacuous: tightened to zero, the comparison fails", "[workloads]") {
-  for (const char* name : {"attention_fwd", "softmax", "layernorm", "rmsnorm"}) {
+  for (const char* name : {"attention_fwd", "attention_ws", "softmax", "layernorm", "rmsnorm"}) {
     INFO(name);
     CHECK(run_functional(name, {}).comparison.pass);
     CHECK_FALSE(run_functional(name, {}, "", 0.0).comparison.pass);

@@ -1,5 +1,6 @@
 #include "arch/memory/dram/hbm_config.hpp"
 
+#include <cmath>
 #include <map>
 
 #include "arch/memory/dram/address_mapping.hpp"
@@ -42,6 +43,9 @@ const TimingDefault kTimingDefaults[] = {
     {"tRTW", "12.5ns", "RD to WR turnaround, must cover tCL + tBURST - tCWL (HBM3-6400 nRTW 20, Ramulator 2)"},
     {"tRFC", "350ns", "all-bank refresh cycle time (JESD238 Table 84 for 8 Gb per channel: 16 Gb dies, 2 SIDs)"},
     {"tREFI", "3.9us", "average refresh interval (JESD238: 32 ms / 8192 REF commands)"},
+    {"tRFCpb", "200ns", "per-bank refresh cycle time, REFpb to ACT of that bank (HBM3, 8 Gb per channel: Ramulator 2 "
+                        "python/ramulator/dram/hbm3.py _resolve_nRFCpb)"},
+    {"tRREFD", "8ns", "REFpb to ACT of another bank (HBM3: max(3 tCK, 8 ns), Ramulator 2 hbm3.py _resolve_nRREFD)"},
 };
 
 std::uint32_t to_u32(const ParamValues& p, const std::string& name) {
@@ -82,7 +86,24 @@ ParamSchema hbm_param_schema() {
               "which address digits select row (ro), bank (ba), column (co), channel (ch) and bank group "
               "(bg), most significant first, above the byte offset within a burst (README.md)");
   // Scheduling.
-  s.integer("queue_depth", 32, "bursts waiting for commands per channel (the FR-FCFS window)", 1, 1u << 20)
+  // Write batching: Ramulator 2's GenericDRAMController (src/dram_controller/impl/generic_dram_controller.cpp)
+  // keeps reads and writes in separate 32-entry buffers (ReqBuffer::max_size, src/base/request.h) and
+  // switches to write mode when the write buffer holds more than wr_high_watermark = 0.8 of its size (or
+  // no read waits), back when it holds fewer than wr_low_watermark = 0.2 (and a read waits). DRAMSim3
+  // (src/controller.cc, ScheduleTransaction) drains its whole write buffer once it is full (trans_queue_size
+  // 32) or holds more than 8 writes while the command queue is empty.
+  s.integer("queue_depth", 32, "read bursts waiting for commands per channel (the reads' FR-FCFS window; "
+                               "Ramulator 2 read buffer: 32)", 1, 1u << 20)
+      .integer("write_queue_depth", 32, "write bursts waiting per channel (the write buffer; Ramulator 2 write "
+                                        "buffer: 32)", 1, 1u << 20)
+      .boolean("write_drain", false, "true: serve reads first and switch to writes in batches between the "
+                                     "watermarks (Ramulator 2); false: reads and writes compete in one FR-FCFS pass, "
+                                     "where tRTW/tWTR keep the other direction unready, so a direction runs until it "
+                                     "has no ready burst or its queue fills (README.md, \"Write batching\")")
+      .real("write_high_watermark", 0.8, "write mode when the write queue holds more than this fraction of "
+                                         "write_queue_depth, or no read waits (Ramulator 2 wr_high_watermark)", 0, 1)
+      .real("write_low_watermark", 0.2, "back to reads when the write queue holds fewer than this fraction of "
+                                        "write_queue_depth and a read waits (Ramulator 2 wr_low_watermark)", 0, 1)
       .integer("input_buffer", 128, "requests waiting for room in their channels' queues; when full, requests "
                                     "stay in the req port (back-pressure through the link's credits)", 1, 1u << 20)
       .choice("page_policy", "open", {"open", "close"},
@@ -91,7 +112,11 @@ ParamSchema hbm_param_schema() {
                                    "for the same bank, before that bank is precharged", 1, 1u << 20)
       .boolean("refresh", true, "issue all-bank refresh (REFab) every tREFI per channel")
       .boolean("refresh_stagger", false, "spread the channels' refreshes evenly over tREFI instead of "
-                                         "refreshing every channel of the controller at the same cycles");
+                                         "refreshing every channel of the controller at the same cycles")
+      .choice("refresh_mode", "all_bank", {"all_bank", "per_bank"},
+              "all_bank: REFab stops the whole channel for tRFC every tREFI; per_bank: REFpb closes and refreshes "
+              "one bank for tRFCpb every tREFI / banks, round robin, while the others keep working (JESD238 / "
+              "JESD235D per-bank refresh)");
   for (const auto& t : kTimingDefaults)
     s.string(t.name, t.value, std::string(t.description) + "; a time (rounded up to whole clocks) or cycles");
   return s;
@@ -158,11 +183,23 @@ HbmConfig resolve_hbm_config(const ParamValues& p, std::uint64_t clock_hz) {
 
   c.address_mapping = p.string("address_mapping");
   c.queue_depth = to_u32(p, "queue_depth");
+  c.write_queue_depth = to_u32(p, "write_queue_depth");
+  c.write_drain = p.boolean("write_drain");
+  {
+    const double high = p.real("write_high_watermark"), low = p.real("write_low_watermark");
+    if (low > high)
+      throw ConfigError(cat(key(p, "write_low_watermark"), ": ", low, " is above write_high_watermark (", high,
+                            "): the channel would leave write mode before it entered it"));
+    // Ramulator 2 compares size > high x depth and size < low x depth: as whole bursts, floor and ceil.
+    c.write_high_watermark = static_cast<std::uint32_t>(high * c.write_queue_depth);
+    c.write_low_watermark = static_cast<std::uint32_t>(std::ceil(low * c.write_queue_depth));
+  }
   c.input_buffer = to_u32(p, "input_buffer");
   c.max_row_hits = to_u32(p, "max_row_hits");
   c.close_page = p.string("page_policy") == "close";
   c.refresh = p.boolean("refresh");
   c.refresh_stagger = p.boolean("refresh_stagger");
+  c.per_bank_refresh = p.string("refresh_mode") == "per_bank";
 
   auto cyc = [&](const char* name) { return timing_to_cycles(p.string(name), clock_hz, key(p, name)); };
   HbmTiming& t = c.timing;
@@ -186,6 +223,9 @@ HbmConfig resolve_hbm_config(const ParamValues& p, std::uint64_t clock_hz) {
   t.tRTW = cyc("tRTW");
   t.tRFC = cyc("tRFC");
   t.tREFI = cyc("tREFI");
+  t.tRFCpb = cyc("tRFCpb");
+  t.tRREFD = cyc("tRREFD");
+  t.tREFIpb = t.tREFI / o.banks();  // every bank once per tREFI (Ramulator 2 _resolve_nREFIpb)
 
   // Combinations that would put two bursts on the data bus at once, or refresh forever.
   if (t.tCCD_S < t.tBURST)
@@ -197,7 +237,10 @@ HbmConfig resolve_hbm_config(const ParamValues& p, std::uint64_t clock_hz) {
     throw ConfigError(cat(key(p, "tRTW"), ": ", t.tRTW, " cycles lets write data (tCWL ", t.tCWL,
                           ") start before the previous read data ends (tCL + tBURST = ", t.tCL + t.tBURST,
                           "); it must be at least ", t.tCL + t.tBURST - t.tCWL, " cycles"));
-  if (c.refresh && t.tREFI <= t.tRFC)
+  if (c.refresh && c.per_bank_refresh && t.tREFIpb == 0)
+    throw ConfigError(cat(key(p, "tREFI"), ": ", t.tREFI, " cycles is shorter than one cycle per bank (", o.banks(),
+                          " banks): per-bank refresh needs tREFI / banks >= 1 cycle"));
+  if (c.refresh && !c.per_bank_refresh && t.tREFI <= t.tRFC)
     throw ConfigError(cat(key(p, "tREFI"), ": ", t.tREFI, " cycles is not longer than tRFC (", t.tRFC,
                           " cycles): the channel would do nothing but refresh"));
   // Validates the field order against the organisation (throws ConfigError naming the key).

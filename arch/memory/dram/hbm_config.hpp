@@ -51,19 +51,27 @@ struct HbmTiming {
   std::uint64_t tWTR_L = 0;   // end of write data -> RD, same bank group
   std::uint64_t tRTW = 0;     // RD -> WR (read-to-write bus turnaround)
   std::uint64_t tRFC = 0;     // all-bank REF -> ACT
-  std::uint64_t tREFI = 0;    // average interval between REF commands
+  std::uint64_t tREFI = 0;    // average interval between REF commands (all-bank), or between one bank's REFpb
+  std::uint64_t tRFCpb = 0;   // per-bank REF -> ACT, same bank
+  std::uint64_t tRREFD = 0;   // per-bank REF -> ACT, other bank
+  std::uint64_t tREFIpb = 0;  // interval between REFpb commands of a channel: tREFI / banks
 };
 
 struct HbmConfig {
   HbmOrganization org;
   HbmTiming timing;
   std::string address_mapping;  // field order, most significant first (address_mapping.hpp)
-  std::uint32_t queue_depth = 0;   // bursts waiting per channel
+  std::uint32_t queue_depth = 0;   // read bursts waiting per channel (the reads' FR-FCFS window)
+  std::uint32_t write_queue_depth = 0;  // write bursts waiting per channel (the write buffer)
+  bool write_drain = true;              // serve reads first and drain writes in batches (hbm_channel.hpp)
+  std::uint32_t write_high_watermark = 0;  // write mode when more writes than this are queued (bursts)
+  std::uint32_t write_low_watermark = 0;   // back to reads when fewer than this remain (and reads wait)
   std::uint32_t input_buffer = 0;  // requests waiting for room in their channels' queues
   std::uint32_t max_row_hits = 0;  // FR-FCFS: hits served to an open row before a waiting conflict wins
   bool close_page = false;
   bool refresh = true;
-  bool refresh_stagger = false;  // spread the channels' refreshes over tREFI instead of aligning them
+  bool refresh_stagger = false;
+  bool per_bank_refresh = false;  // REFpb to one bank at a time, round robin, instead of REFab  // spread the channels' refreshes over tREFI instead of aligning them
   std::uint64_t clock_hz = 0;
 
   /// Peak data bandwidth of the controller in bytes per second: channels x burst bytes / tBURST x f.

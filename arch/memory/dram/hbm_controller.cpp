@@ -37,6 +37,13 @@ HbmController::HbmController(const ComponentContext& ctx)
       st_refreshes_(stats().counter("refreshes", "", "all-bank REF commands, summed over channels")),
       st_bus_busy_(stats().counter("data_bus_busy", "cycles", "channel-cycles the data buses carried bursts")),
       st_busy_cycles_(stats().counter("busy_cycles", "cycles", "cycles with at least one request in flight")),
+      st_read_to_write_(stats().counter("read_to_write_turnarounds", "", "WR commands right after a RD on the "
+                                                                         "same channel (data bus turned around, tRTW)")),
+      st_write_to_read_(stats().counter("write_to_read_turnarounds", "", "RD commands right after a WR on the "
+                                                                         "same channel (tWTR)")),
+      st_write_drains_(stats().counter("write_drains", "", "channel switches into write mode (write batches)")),
+      st_forwarded_reads_(stats().counter("forwarded_reads", "", "read bursts answered from a queued write to "
+                                                                 "the same address (no DRAM command)")),
       st_input_stalls_(stats().counter("input_stalls", "", "times the input buffer filled up and requests had to "
                                                            "wait in the req port")),
       st_queue_latency_(stats().distribution("queue_latency", "cycles", "burst wait from arrival to its RD/WR")),
@@ -46,7 +53,8 @@ HbmController::HbmController(const ComponentContext& ctx)
                 1.0 / config_.org.channels);
   stats().ratio("achieved_bandwidth", "B/s", "bytes / busy time", "bytes", "busy_cycles",
                 static_cast<double>(config_.clock_hz));
-  dram::ChannelCounters counters{&st_activates_, &st_precharges_, &st_refreshes_};
+  dram::ChannelCounters counters{&st_activates_,     &st_precharges_,    &st_refreshes_,
+                                 &st_read_to_write_, &st_write_to_read_, &st_write_drains_};
   channels_.reserve(config_.org.channels);
   for (std::uint32_t c = 0; c < config_.org.channels; ++c)
     channels_.emplace_back(config_, c, config_.org.channels, counters);
@@ -80,18 +88,22 @@ void HbmController::plan_bursts(const MemRequest& r, Staged& into) {
   for (auto& [channel, count] : into.needs) {
     count = need_[channel];
     need_[channel] = 0;
-    if (count > config_.queue_depth)
+    const std::uint32_t depth = r.is_write() ? config_.write_queue_depth : config_.queue_depth;
+    if (count > depth)
       throw SimulationError(cat(name(), ": request ", r.id, " of ", r.bytes, " B needs ", count, " bursts in channel ",
-                                channel, ", more than queue_depth (", config_.queue_depth,
-                                "); raise queue_depth or split the request upstream"));
+                                channel, ", more than ", r.is_write() ? "write_queue_depth" : "queue_depth", " (",
+                                depth, "); raise it or split the request upstream"));
   }
 }
 
 bool HbmController::fits(const Staged& s) {
   for (const auto& [channel, count] : s.needs)
-    if (closed_[channel] || count > channels_[channel].free_slots()) {
+    if (closed_[channel] || count > channels_[channel].free_slots(s.req.is_write())) {
       // A refused request closes its channels to younger ones: bursts enter a channel in arrival order.
-      for (const auto& need : s.needs) closed_[need.first] = 1;
+      for (const auto& need : s.needs) {
+        closed_channels_ += closed_[need.first] ? 0 : 1;
+        closed_[need.first] = 1;
+      }
       return false;
     }
   return true;
@@ -109,17 +121,25 @@ void HbmController::enqueue(Staged& s, std::uint64_t now, std::uint64_t first_st
   (write ? st_writes_ : st_reads_) += 1;
   (write ? st_bytes_written_ : st_bytes_read_) += s.req.bytes;
   st_bytes_ += s.req.bytes;
+  const std::uint64_t burst = mapping_.burst_bytes();
   for (const auto& [a, c] : s.bursts) {
     dram::QueuedBurst b;
     b.seq = next_seq_++;
     b.arrival = now;
+    b.addr = a;
     b.request = slot;
     b.bank_group = c.bank_group;
     b.bank = c.bank;
     b.row = c.row;
     b.write = write;
-    channels_[c.channel].enqueue(b, now);
-    channel_next_[c.channel] = std::min(channel_next_[c.channel], first_step);
+    b.full_write = write && s.req.addr <= a && a + burst <= s.req.addr + s.req.bytes;
+    if (channels_[c.channel].enqueue(b, now)) {
+      channel_next_[c.channel] = std::min(channel_next_[c.channel], first_step);
+    } else {  // forwarded from the write queue: the data is in the controller, ready next cycle
+      ++st_forwarded_reads_;
+      q.done = std::max(q.done, now + 1);
+      if (--q.bursts_left == 0) due_.push({q.done, next_seq_++, slot});
+    }
   }
 }
 
@@ -127,8 +147,11 @@ void HbmController::admit_requests(std::uint64_t now, std::uint64_t first_step, 
   if (room_freed) {
     // Buffered requests first (they are older), compacting the buffer in place.
     std::fill(closed_.begin(), closed_.end(), 0);
-    std::size_t kept = 0;
-    for (std::size_t i = 0; i < staged_.size(); ++i) {
+    closed_channels_ = 0;
+    std::size_t kept = 0, i = 0;
+    for (; i < staged_.size(); ++i) {
+      // Once every channel has refused an older request, no younger one may enter: stop looking.
+      if (closed_channels_ == closed_.size()) break;
       if (fits(staged_[i])) {
         for (const auto& need : staged_[i].needs) --staged_on_[need.first];
         enqueue(staged_[i], now, first_step);
@@ -138,11 +161,17 @@ void HbmController::admit_requests(std::uint64_t now, std::uint64_t first_step, 
         ++kept;
       }
     }
+    for (; i < staged_.size(); ++i, ++kept)
+      if (kept != i) std::swap(staged_[kept], staged_[i]);
     staged_.resize(kept);
   }
   // Nothing freed since the last pass: the buffered requests still do not fit, and their channels stay
   // closed to newer ones.
-  for (std::size_t c = 0; c < closed_.size(); ++c) closed_[c] = staged_on_[c] > 0;
+  closed_channels_ = 0;
+  for (std::size_t c = 0; c < closed_.size(); ++c) {
+    closed_[c] = staged_on_[c] > 0;
+    closed_channels_ += closed_[c];
+  }
   // Then new arrivals, while the input buffer has room.
   const bool was_blocked = input_blocked_;
   input_blocked_ = false;

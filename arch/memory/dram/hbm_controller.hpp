@@ -10,7 +10,8 @@
 //   resp (OutPort<MemResponse>) the request unchanged, sent at the CK edge where its last burst's data
 //                               has moved (reads: RD + tCL + tBURST; writes: WR + tCWL + tBURST).
 //                               Responses leave in completion order, not request order.
-// Buffering and back-pressure: a request's bursts enter the channel queues (queue_depth bursts each)
+// Buffering and back-pressure: a request's bursts enter the channel queues (queue_depth reads and
+// write_queue_depth writes each; writes are drained in batches, hbm_channel.hpp)
 // together, once every channel it touches has room. Until then the request waits in a shared input
 // buffer (input_buffer requests), so a full channel (e.g. one that is refreshing) does not stop requests
 // to the others; requests touching a channel leave the buffer in arrival order (no reordering within a
@@ -96,6 +97,7 @@ class HbmController final : public Component {
   std::vector<dram::ColumnIssued> issued_;  // scratch
   std::vector<std::uint32_t> need_;         // scratch: bursts per channel
   std::vector<char> closed_;                // scratch: channels that refused an older request this pass
+  std::size_t closed_channels_ = 0;         // how many of them
   std::vector<std::uint32_t> staged_on_;    // buffered requests touching each channel
   std::uint64_t next_seq_ = 0;
   std::uint64_t in_flight_ = 0;
@@ -117,6 +119,10 @@ class HbmController final : public Component {
   Counter& st_refreshes_;
   Counter& st_bus_busy_;
   Counter& st_busy_cycles_;
+  Counter& st_read_to_write_;
+  Counter& st_write_to_read_;
+  Counter& st_write_drains_;
+  Counter& st_forwarded_reads_;
   Counter& st_input_stalls_;
   Distribution& st_queue_latency_;
   Distribution& st_latency_;
