@@ -22,7 +22,10 @@ ParamSchema Crossbar::param_schema() {
       .quantity("header_bytes", UnitKind::size, "16B", "port bytes a message without data occupies (address, command)", 0)
       .boolean("head_of_line", false,
                "input-queued: a message holds its input port until its output port takes it, blocking those behind "
-               "it (false: ideal output queues)");
+               "it (false: ideal output queues); the same as input_window 1")
+      .integer("input_window", 0,
+               "input-queued with this many buffer entries per source port: a message waits for a free entry, "
+               "which it holds until its destination port takes it (0: ideal output queues)", 0, 1 << 16);
   AddressMap::declare_params(s);
   return s;
 }
@@ -36,7 +39,7 @@ Crossbar::Crossbar(const ComponentContext& ctx)
       latency_(static_cast<std::uint64_t>(params().quantity("latency"))),
       width_(params().bytes("port_bytes_per_cycle")),
       header_(params().bytes("header_bytes")),
-      head_of_line_(params().boolean("head_of_line")),
+      window_(params().boolean("head_of_line") ? 1 : static_cast<std::size_t>(params().integer("input_window"))),
       st_requests_(stats().counter("requests", "", "requests routed to slices")),
       st_responses_(stats().counter("responses", "", "responses routed to clients")),
       st_request_bytes_(stats().counter("request_bytes", "B", "write data carried to slices")),
@@ -56,6 +59,26 @@ Crossbar::Crossbar(const ComponentContext& ctx)
   client_out_.assign(clients_, PortTimer(width_));
   slice_in_.assign(slices, PortTimer(width_));
   slice_out_.assign(slices, PortTimer(width_));
+  client_entries_.resize(clients_);
+  slice_entries_.resize(slices);
+  if (params().boolean("head_of_line") && params().integer("input_window") > 1)
+    throw ConfigError(cat(params().path(), ".head_of_line: true means input_window 1, but input_window is ",
+                          params().integer("input_window"), " (set one of them)"));
+}
+
+std::uint64_t Crossbar::admit(InputEntries& entries, std::uint64_t ready) const {
+  if (window_ == 0) return ready;
+  while (!entries.empty() && entries.top() <= ready) entries.pop();  // messages gone before `ready`
+  while (entries.size() >= window_) {  // all entries taken: wait for the first to leave
+    ready = std::max(ready, entries.top());
+    entries.pop();
+  }
+  return ready;
+}
+
+void Crossbar::occupy(InputEntries& entries, std::uint64_t entered, std::uint64_t leave) const {
+  // The entry is held from entering the source port until the destination port starts taking the message.
+  if (window_ != 0 && leave - latency_ > entered) entries.push(leave - latency_);
 }
 
 bool Crossbar::tick(Cycle now_cycle) {
@@ -68,9 +91,9 @@ bool Crossbar::tick(Cycle now_cycle) {
     const std::uint32_t c = r.source - client_base_;
     const std::uint32_t j = map_.slice_index(r.addr);
     const std::uint64_t occ = message_bytes(header_, request_payload(r));
-    const std::uint64_t entered = client_in_[c].reserve(now, occ);
+    const std::uint64_t entered = client_in_[c].reserve(admit(client_entries_[c], now), occ);
     const std::uint64_t leave = slice_out_[j].reserve(entered + latency_, occ);
-    if (head_of_line_) client_in_[c].hold_until(leave - latency_);  // the input waits for its head to leave
+    occupy(client_entries_[c], entered, leave);
     ++st_requests_;
     st_request_bytes_ += request_payload(r);
     to_slices_.push(j, leave, std::move(r), Priority::request);
@@ -84,9 +107,9 @@ bool Crossbar::tick(Cycle now_cycle) {
     const std::uint32_t c = r.source - client_base_;
     const std::uint32_t j = map_.slice_index(r.addr);
     const std::uint64_t occ = message_bytes(header_, response_payload(r));
-    const std::uint64_t entered = slice_in_[j].reserve(now, occ);
+    const std::uint64_t entered = slice_in_[j].reserve(admit(slice_entries_[j], now), occ);
     const std::uint64_t leave = client_out_[c].reserve(entered + latency_, occ);
-    if (head_of_line_) slice_in_[j].hold_until(leave - latency_);
+    occupy(slice_entries_[j], entered, leave);
     ++st_responses_;
     st_response_bytes_ += response_payload(r);
     to_clients_.push(c, leave, std::move(m), Priority::response);

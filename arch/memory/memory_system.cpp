@@ -63,7 +63,9 @@ ParamSchema noc_schema() {
       .quantity("port_bytes_per_cycle", UnitKind::size, "32B", "width of every crossbar port (per core client, per slice)", 1)
       .quantity("header_bytes", UnitKind::size, "8B", "bytes of address/command per message besides data", 0)
       .boolean("head_of_line", false, "input-queued crossbar: a message blocks its source port until its destination "
-               "port takes it (false: ideal output queues)")
+               "port takes it (false: ideal output queues); the same as input_window 1")
+      .integer("input_window", 0, "input-queued crossbar with this many buffer entries per source port (a message "
+               "holds one until its destination port takes it); 0: ideal output queues", 0, 1 << 16)
       .quantity("far_latency", UnitKind::cycles, "40", "one-way cycles between two partitions of one die", 1)
       .quantity("die_latency", UnitKind::cycles, "0", "extra one-way cycles between dies", 0)
       .quantity("fabric_bytes_per_cycle", UnitKind::size, "256B", "width of the link from one partition to another", 1)
@@ -255,7 +257,7 @@ MemorySystem build_memory_system(Simulator& sim, const SystemSections& cfg) {
   std::vector<Crossbar*> xbars;
   for (std::uint32_t p = 0; p < spec.partitions; ++p) {
     Texts xp = amap;
-    copy_params(xp, noc, {"latency", "port_bytes_per_cycle", "header_bytes", "head_of_line"});
+    copy_params(xp, noc, {"latency", "port_bytes_per_cycle", "header_bytes", "head_of_line", "input_window"});
     xp["clients"] = integer_text(map.cores_in(p) * kXbarClientsPerCore);
     xp["client_base"] = integer_text(map.first_core(p) * kXbarClientsPerCore);
     xp["partition"] = integer_text(p);

@@ -101,3 +101,14 @@ TEST_CASE("the same configuration gives byte-identical stats", "[determinism]") 
   REQUIRE(!a.empty());
   CHECK(a == b);
 }
+
+TEST_CASE("head_of_line and a wider input_window contradict each other and name both keys", "[config]") {
+  try {
+    build_spec(parse_spec(kSmallHierarchy, {"memory.noc.head_of_line=true", "memory.noc.input_window=4"}));
+    FAIL("expected a configuration error");
+  } catch (const ConfigError& e) {
+    const std::string what = e.what();
+    CHECK(what.find("head_of_line") != std::string::npos);
+    CHECK(what.find("input_window") != std::string::npos);
+  }
+}
