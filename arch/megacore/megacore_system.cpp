@@ -70,30 +70,8 @@ class MegacoreSystem final : public SystemKind {
     const ParamValues& mv = cfg.at("core.megacore");
     const MegacoreParams mp = read_megacore_params(mv);
 
-    const ParamValues& wv = cfg.at("workload");
-    const std::string& name = wv.string("name");
-    const workloads::Workload& w = workloads::find_workload(name);
-    std::map<std::string, std::string> given;
-    for (const workloads::ParamSpec& p : w.params()) {
-      const std::string& v = wv.string(p.name);
-      if (!v.empty()) given[p.name] = v;
-    }
-    const auto scale = wv.string("scale") == "functional" ? workloads::Scale::functional : workloads::Scale::full;
-    workloads::WorkloadBuild b = workloads::build_workload(name, given, scale, wv.string("template"));
-    const bool values = wv.boolean("values");
-    core::LaunchArgs args;
-    for (const auto& [k, v] : b.scalars) args.scalars[k] = static_cast<double>(v);
-    for (const auto& [k, v] : b.float_scalars) args.scalars[k] = v;
-    args.carry_values = values;
-    args.mma = b.interpreter.mma;
-    isa::Buffers inputs;
-    if (values) {
-      inputs = w.make_inputs(b);
-      args.inputs = inputs.tensors;
-      for (const auto& [k, v] : inputs.scalars) args.scalars[k] = v;
-    }
-    auto module = std::make_shared<const isa::Module>(b.module);
-    auto launch = std::make_shared<const core::KernelLaunch>(core::bind_launch(module, b.kernel_name, args, name));
+    const simt::WorkloadRun run = simt::bind_workload(cfg.at("workload"));
+    const auto& launch = run.launch;
 
     // Lowering, once for every core.
     std::string key = cat("vmem=", mem.info.scratch_bytes, ";");
@@ -132,12 +110,7 @@ class MegacoreSystem final : public SystemKind {
       sim.connect(*disp.launch_ports[c], cores[c]->launch, one);
       sim.connect(cores[c]->done, disp.done, one);
     }
-    if (values) {
-      simt::ValueCheck::Spec spec{launch, inputs, b.scalars, b.interpreter};
-      spec.interpreter.source_name = b.module.source_name;
-      sim.add(std::make_unique<simt::ValueCheck>(ComponentContext{"values", "value_check", ParamValues{}, &clk, &sim},
-                                                 std::move(spec)));
-    }
+    simt::add_value_check(sim, clk, run);
   }
 };
 

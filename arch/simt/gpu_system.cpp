@@ -93,6 +93,42 @@ std::vector<std::string> ValueCheck::report_lines(const std::vector<StatValue>& 
               " elements; first ", first_mismatch_)};
 }
 
+WorkloadRun bind_workload(const ParamValues& wv) {
+  const std::string& name = wv.string("name");
+  const workloads::Workload& w = workloads::find_workload(name);
+  std::map<std::string, std::string> given;
+  for (const workloads::ParamSpec& p : w.params()) {
+    const std::string& v = wv.string(p.name);
+    if (!v.empty()) given[p.name] = v;
+  }
+  const auto scale = wv.string("scale") == "functional" ? workloads::Scale::functional : workloads::Scale::full;
+  workloads::WorkloadBuild b = workloads::build_workload(name, given, scale, wv.string("template"));
+  WorkloadRun run;
+  run.values = wv.boolean("values");
+  core::LaunchArgs args;
+  for (const auto& [k, v] : b.scalars) args.scalars[k] = static_cast<double>(v);
+  for (const auto& [k, v] : b.float_scalars) args.scalars[k] = v;
+  args.carry_values = run.values;
+  args.mma = b.interpreter.mma;
+  if (run.values) {
+    run.check.inputs = w.make_inputs(b);
+    args.inputs = run.check.inputs.tensors;
+    for (const auto& [k, v] : run.check.inputs.scalars) args.scalars[k] = v;
+  }
+  auto module = std::make_shared<const isa::Module>(b.module);
+  run.launch = std::make_shared<const core::KernelLaunch>(core::bind_launch(module, b.kernel_name, args, name));
+  run.check.launch = run.launch;
+  run.check.scalars = b.scalars;
+  run.check.interpreter = b.interpreter;
+  run.check.interpreter.source_name = b.module.source_name;
+  return run;
+}
+
+void add_value_check(Simulator& sim, ClockDomain& clock, const WorkloadRun& run) {
+  if (!run.values) return;
+  sim.add(std::make_unique<ValueCheck>(ComponentContext{"values", "value_check", ParamValues{}, &clock, &sim}, run.check));
+}
+
 namespace {
 
 class GpuSystem final : public SystemKind {
@@ -115,31 +151,8 @@ class GpuSystem final : public SystemKind {
     const tensor::TensorUnitContext tctx{tv, sp.sub_partitions};
     const std::unique_ptr<tensor::TensorUnit> tu = tensor::make_tensor_unit(tctx, tv.string("kind"));
 
-    // The workload: built by the library, bound to device addresses.
-    const ParamValues& wv = cfg.at("workload");
-    const std::string& name = wv.string("name");
-    const workloads::Workload& w = workloads::find_workload(name);
-    std::map<std::string, std::string> given;
-    for (const workloads::ParamSpec& p : w.params()) {
-      const std::string& v = wv.string(p.name);
-      if (!v.empty()) given[p.name] = v;
-    }
-    const auto scale = wv.string("scale") == "functional" ? workloads::Scale::functional : workloads::Scale::full;
-    workloads::WorkloadBuild b = workloads::build_workload(name, given, scale, wv.string("template"));
-    const bool values = wv.boolean("values");
-    core::LaunchArgs args;
-    for (const auto& [k, v] : b.scalars) args.scalars[k] = static_cast<double>(v);
-    for (const auto& [k, v] : b.float_scalars) args.scalars[k] = v;
-    args.carry_values = values;
-    args.mma = b.interpreter.mma;
-    isa::Buffers inputs;
-    if (values) {
-      inputs = w.make_inputs(b);
-      args.inputs = inputs.tensors;
-      for (const auto& [k, v] : inputs.scalars) args.scalars[k] = v;
-    }
-    auto module = std::make_shared<const isa::Module>(b.module);
-    auto launch = std::make_shared<const core::KernelLaunch>(core::bind_launch(module, b.kernel_name, args, name));
+    const WorkloadRun run = bind_workload(cfg.at("workload"));
+    const auto& launch = run.launch;
 
     // Lowering, once for every SM.
     std::string key;
@@ -181,11 +194,7 @@ class GpuSystem final : public SystemKind {
       sim.connect(*disp.launch_ports[c], sms[c]->launch, one);
       sim.connect(sms[c]->done, disp.done, one);
     }
-    if (values) {
-      ValueCheck::Spec spec{launch, inputs, b.scalars, b.interpreter};
-      spec.interpreter.source_name = b.module.source_name;
-      sim.add(std::make_unique<ValueCheck>(ComponentContext{"values", "value_check", ParamValues{}, &clk, &sim}, std::move(spec)));
-    }
+    add_value_check(sim, clk, run);
   }
 };
 

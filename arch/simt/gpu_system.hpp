@@ -23,6 +23,7 @@
 
 #include "arch/core/launch.hpp"
 #include "isa/interpreter.hpp"
+#include "sim/clock_domain.hpp"
 #include "sim/component.hpp"
 #include "sim/params.hpp"
 
@@ -55,5 +56,18 @@ class ValueCheck final : public Component {
   Counter& st_elements_;
   Counter& st_mismatches_;
 };
+
+/// The workload kernel of a run: the library workload the `workload` section names, built at its scale and
+/// bound to device addresses, with what the value check needs when the run carries values. Shared by every
+/// system kind that runs a workload kernel (gpu, megacore).
+struct WorkloadRun {
+  std::shared_ptr<const core::KernelLaunch> launch;
+  bool values = false;     // workload.values: carry values and check them at the end
+  ValueCheck::Spec check;  // the inputs and interpreter settings to check against (when values)
+};
+WorkloadRun bind_workload(const ParamValues& workload_section);
+
+/// Adds the `values` component (ValueCheck) when `run` carries values; nothing otherwise.
+void add_value_check(Simulator& sim, ClockDomain& clock, const WorkloadRun& run);
 
 }  // namespace tilesim::simt
