@@ -539,15 +539,23 @@ void GroupRunner::process(const isa::Op& op) {
   std::vector<MicroOp*> held;
   std::uint32_t skip = 0;
   const bool is_wgmma = l.steps.back().kind == MicroKind::wgmma;
+  // A put publishes a stage whose asynchronous copies are still landing (an mbarrier with expected
+  // transaction bytes): the producer does not wait for them; the consumers' get does (the stage's full_deps).
+  const bool is_put = op.opcode == OpId::put;
+  auto async_copy = [](const MicroOp* m) { return m->kind == MicroKind::tma_load || m->kind == MicroKind::cp_async; };
   for (std::size_t i = 0; i < op.operands.size(); ++i) {
     const Slot& s = slot(op.operands[i]);
     if (!s.rec) continue;
     // wgmma accumulates into the previous wgmma's registers in order inside the tensor pipe: no wait.
     if (is_wgmma && i == 2 && s.rec->kind == MicroKind::wgmma) skip |= 1u << srcs.size();
+    if (is_put && async_copy(s.rec) && srcs.size() < 32) skip |= 1u << srcs.size();
     srcs.push_back(s.rec);
   }
-  for (isa::ValueId v : op.after)
-    if (slot(v).rec) srcs.push_back(slot(v).rec);
+  for (isa::ValueId v : op.after) {
+    if (!slot(v).rec) continue;
+    if (is_put && async_copy(slot(v).rec) && srcs.size() < 32) skip |= 1u << srcs.size();
+    srcs.push_back(slot(v).rec);
+  }
   if (op.opcode == OpId::release) {
     auto& q = gotten_.at(static_cast<std::size_t>(ch));
     if (q.empty())

@@ -164,3 +164,27 @@ TEST_CASE("the gpu case mappers turn reference rows into runs with one kernel pe
   // TPU rows go to the megacore's mapper (arch/megacore/megacore_case_mappers.hpp), which runs 16-bit GEMMs.
   CHECK_THAT(std::get<std::string>(mapper("gemm")->map(tpu)), Contains("megacore mapper"));
 }
+
+TEST_CASE("a warp-specialised producer keeps every stage's copies in flight (put does not wait for them)",
+          "[gpu][pipeline]") {
+  // One program of gemm_ws on one SM: 32 K steps of 128 x 256 x 64, each 1024 tensor-pipe cycles (2 consumer
+  // warp groups x 4 wgmma.m64n256k16 of 128 cycles). A stage (48 KiB) lands about 1300 cycles after its copies
+  // are issued; with 4 stages the producer issues stage k+4 as soon as stage k is released, 3 K steps ahead of
+  // its use, so in steady state the consumers never wait for data and the tensor pipe is busy for all but the
+  // first stage's arrival and the epilogue (> 80 % of the kernel). A producer that waited at `put` for its
+  // copies to land would keep one stage in flight and leave the pipe idle a third of the time (66 %).
+  const fs::path d = fresh_dir("gemm_ws_pipeline");
+  const Result r = run(cat("run -p h100_sxm5 -p sm90_core --set workload.name=gemm_ws --set workload.M=128 ",
+                           "--set workload.N=256 --set workload.K=2048 --set workload.BLOCK_N=256 --set workload.stages=4 ",
+                           "--set memory.tma.max_outstanding=1024 -q -o ", d.string()));
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  const auto stats = nlohmann::json::parse(slurp(d / "stats.json"));
+  const double busy = sum_stat(stats, "simt_sm", "tensor_pipe_busy");
+  CHECK(busy == Approx(32 * 1024).epsilon(0.01));
+  double kernel_cycles = 0;
+  for (const auto& scope : stats["scopes"])
+    if (scope["scope"] == "kernel") kernel_cycles = (scope["end_ps"].get<double>() - scope["begin_ps"].get<double>()) * 1.83e9 * 1e-12;
+  REQUIRE(kernel_cycles > 0);
+  CHECK(busy / kernel_cycles > 0.8);
+}
