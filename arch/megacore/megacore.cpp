@@ -501,18 +501,7 @@ core::ActivityLayout Megacore::activity_layout(const MegacoreParams& p) {
   return l;
 }
 
-CoreSidePorts Megacore::core_side() {
-  CoreSidePorts c;
-  c.cache_req = &cache_req;
-  c.cache_resp = &cache_resp;
-  c.scratch_req = &scratch_req;
-  c.scratch_resp = &scratch_resp;
-  c.copy_cmd = &copy_cmd;
-  c.copy_done = &copy_done;
-  c.remote_req = &remote_req;
-  c.remote_resp = &remote_resp;
-  return c;
-}
+CoreSidePorts Megacore::core_side() { return core_side_ports(*this); }
 
 void Megacore::init() {
   trace_ = sim().trace();

@@ -57,6 +57,14 @@ struct CoreSidePorts {
   InPort<MemResponse>* remote_resp = nullptr;
 };
 
+/// The CoreSidePorts of a core component that declares the eight memory-side ports under their usual names
+/// (cache_req, cache_resp, scratch_req, scratch_resp, copy_cmd, copy_done, remote_req, remote_resp).
+template <class Core>
+CoreSidePorts core_side_ports(Core& c) {
+  return {&c.cache_req, &c.cache_resp, &c.scratch_req, &c.scratch_resp,
+          &c.copy_cmd,  &c.copy_done,  &c.remote_req,  &c.remote_resp};
+}
+
 /// Numbers of the built hierarchy that cores and front-ends may need (read-only).
 struct MemorySystemInfo {
   std::uint32_t cores = 0;

@@ -94,18 +94,7 @@ core::ActivityLayout Sm::activity_layout(const SimtParams& p) {
   return l;
 }
 
-CoreSidePorts Sm::core_side() {
-  CoreSidePorts c;
-  c.cache_req = &cache_req;
-  c.cache_resp = &cache_resp;
-  c.scratch_req = &scratch_req;
-  c.scratch_resp = &scratch_resp;
-  c.copy_cmd = &copy_cmd;
-  c.copy_done = &copy_done;
-  c.remote_req = &remote_req;
-  c.remote_resp = &remote_resp;
-  return c;
-}
+CoreSidePorts Sm::core_side() { return core_side_ports(*this); }
 
 void Sm::init() {
   trace_ = sim().trace();

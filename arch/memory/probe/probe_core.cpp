@@ -123,9 +123,7 @@ ProbeCore::ProbeCore(const ComponentContext& ctx)
       dependent_issue_(static_cast<std::uint64_t>(params().quantity("dependent_issue_latency"))),
       report_bytes_(params().bytes("report_bytes")) {}
 
-CoreSidePorts ProbeCore::side_ports() {
-  return {&cache_req, &cache_resp, &scratch_req, &scratch_resp, &copy_cmd, &copy_done, &remote_req, &remote_resp};
-}
+CoreSidePorts ProbeCore::side_ports() { return core_side_ports(*this); }
 
 std::uint64_t ProbeCore::now_cycle() const { return clock().now().value; }
 
