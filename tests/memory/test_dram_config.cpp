@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include <yaml-cpp/yaml.h>
@@ -154,6 +155,46 @@ TEST_CASE("hbm address mapping: the documented fields, a bijection", "[dram][con
   const AddressMapping odd("ro-ba-co-ch-bg", o, "k");
   CHECK(odd.capacity() == 24576ull * 32 * 16 * 32 * 32);
   CHECK(odd.decode(odd.capacity() - 32).row == 24575);
+}
+
+TEST_CASE("hbm address mapping: XOR channel and bank hashes spread strided streams and stay bijective",
+          "[dram][config]") {
+  const HbmConfig c = resolve_hbm_config(hbm_params({{"channel_hash", "xor"}, {"bank_hash", "xor"}}), 1'600'000'000);
+  CHECK(c.xor_channel);
+  CHECK(c.xor_bank);
+  const AddressMapping plain(c.address_mapping, c.org, "k");
+  const AddressMapping hashed(c.address_mapping, c.org, "k", true, true);
+  CHECK_THAT(hashed.describe(), Contains("channel XOR") && Contains("bank group and bank XOR"));
+  std::mt19937_64 rng(2);
+  for (int i = 0; i < 10000; ++i) {
+    const std::uint64_t a = rng() % hashed.capacity() / 32 * 32;
+    CHECK(hashed.encode(hashed.decode(a)) == a);
+  }
+  // Within one row and column, the 16 channels are still 16 distinct channels (a stream keeps its spread).
+  std::set<std::uint32_t> channels;
+  for (std::uint64_t ch = 0; ch < 16; ++ch) channels.insert(hashed.decode((123ull << 19) + ch * 256 + 4096 * 5).channel);
+  CHECK(channels.size() == 16);
+  // 1 KiB pieces at a 4 KiB pitch (a 2-D box's rows): the channel digit is always 0..3, so without the hash
+  // the stream camps on 4 of 16 channels; with it, it covers all of them.
+  std::set<std::uint32_t> plain_ch, hashed_ch;
+  for (std::uint64_t r = 0; r < 256; ++r)
+    for (std::uint64_t b = 0; b < 1024; b += 32) {
+      plain_ch.insert(plain.decode(r * 4096 + b).channel);
+      hashed_ch.insert(hashed.decode(r * 4096 + b).channel);
+    }
+  CHECK(plain_ch.size() == 4);
+  CHECK(hashed_ch.size() == 16);
+  // Two rows that meet in one bank without the hash usually meet in different banks with it.
+  int same_bank = 0;
+  for (std::uint64_t row = 1; row < 1000; ++row) {
+    const DramCoord x = hashed.decode(0), y = hashed.decode(row << 19);
+    same_bank += x.bank_group == y.bank_group && x.bank == y.bank;
+    CHECK(plain.decode(row << 19).bank == 0);
+  }
+  CHECK(same_bank < 1000 / 16);
+  CHECK_THROWS_WITH(AddressMapping("ro-ba-co-ch-bg", [&] { HbmOrganization o = c.org; o.channels = 12; return o; }(),
+                                   "memory.hbm.channel_hash", true),
+                    Contains("memory.hbm.channel_hash") && Contains("power-of-two"));
 }
 
 TEST_CASE("controller interleave: local addresses are dense and map back", "[dram][config]") {

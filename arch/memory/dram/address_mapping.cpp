@@ -29,8 +29,20 @@ std::uint32_t& AddressMapping::slot(DramCoord& c, Field f) {
 
 std::uint32_t AddressMapping::slot(const DramCoord& c, Field f) { return slot(const_cast<DramCoord&>(c), f); }
 
-AddressMapping::AddressMapping(const std::string& order, const HbmOrganization& org, const std::string& key)
-    : burst_bytes_(org.burst_bytes()) {
+AddressMapping::AddressMapping(const std::string& order, const HbmOrganization& org, const std::string& key,
+                               bool xor_channel, bool xor_bank)
+    : xor_channel_(xor_channel),
+      xor_bank_(xor_bank),
+      channels_(org.channels),
+      banks_(org.banks_per_group),
+      bank_groups_(org.bank_groups),
+      columns_(org.columns()),
+      burst_bytes_(org.burst_bytes()) {
+  if (xor_channel && !is_pow2(org.channels))
+    throw ConfigError(cat(key, ": the XOR channel hash needs a power-of-two channel count, not ", org.channels));
+  if (xor_bank && !(is_pow2(org.bank_groups) && is_pow2(org.banks_per_group)))
+    throw ConfigError(cat(key, ": the XOR bank hash needs power-of-two bank_groups and banks_per_group, not ",
+                          org.bank_groups, " and ", org.banks_per_group));
   struct Known {
     const char* token;
     Field field;
@@ -64,6 +76,28 @@ AddressMapping::AddressMapping(const std::string& order, const HbmOrganization& 
   for (const auto& d : digits_) capacity_ *= d.count;
 }
 
+std::uint32_t AddressMapping::channel_hash(const DramCoord& c) const {
+  std::uint64_t v = static_cast<std::uint64_t>(c.row) * columns_ + c.column;
+  const unsigned bits = log2u(channels_);
+  std::uint32_t h = 0;
+  if (bits == 0) return 0;
+  for (; v; v >>= bits) h ^= static_cast<std::uint32_t>(v & (channels_ - 1));
+  return h;
+}
+
+void AddressMapping::apply_hashes(DramCoord& c) const {
+  // Each hash reads only digits the other leaves alone (row, column), so they commute and each is an involution.
+  if (xor_channel_) c.channel ^= channel_hash(c);
+  if (xor_bank_) {
+    const unsigned bits = log2u(static_cast<std::uint64_t>(bank_groups_) * banks_);
+    std::uint32_t h = 0;
+    if (bits)
+      for (std::uint64_t v = c.row; v; v >>= bits) h ^= static_cast<std::uint32_t>(v & ((1u << bits) - 1));
+    c.bank_group ^= h % bank_groups_;
+    c.bank ^= h / bank_groups_;
+  }
+}
+
 DramCoord AddressMapping::decode(std::uint64_t local_addr) const {
   DramCoord c;
   std::uint64_t rest = local_addr / burst_bytes_;
@@ -71,12 +105,15 @@ DramCoord AddressMapping::decode(std::uint64_t local_addr) const {
     slot(c, d.field) = static_cast<std::uint32_t>(rest % d.count);
     rest /= d.count;
   }
+  apply_hashes(c);
   return c;
 }
 
 std::uint64_t AddressMapping::encode(const DramCoord& coord) const {
+  DramCoord c = coord;
+  apply_hashes(c);
   std::uint64_t addr = 0;
-  for (auto it = digits_.rbegin(); it != digits_.rend(); ++it) addr = addr * it->count + slot(coord, it->field);
+  for (auto it = digits_.rbegin(); it != digits_.rend(); ++it) addr = addr * it->count + slot(c, it->field);
   return addr * burst_bytes_;
 }
 
@@ -109,6 +146,8 @@ std::string AddressMapping::describe() const {
       out += cat(" | ", name(d.field), " mod ", d.count);
     }
   }
+  if (xor_channel_) out += " (channel XOR fold of row and column)";
+  if (xor_bank_) out += " (bank group and bank XOR fold of row)";
   return out;
 }
 

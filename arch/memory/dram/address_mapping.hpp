@@ -13,6 +13,15 @@
 //
 // so a sequential stream alternates bank groups burst by burst (tCCD_S, not tCCD_L, paces it), covers
 // all channels every 4 KiB, and stays in one open row per bank group for 32 bursts per channel.
+//
+// Optional XOR hashing (`channel_hash: xor`): the channel digit is XORed with an XOR-fold of the row and
+// column digits (permutation-based interleaving, Zhang, Zhu & Zhang, MICRO 2000; the same idea as the
+// XOR channel/bank hashes of commodity memory controllers). Bursts that differ only in their channel digit
+// still land on different channels, so streams keep their channel spread; strided streams whose
+// channel digit never changes (a 2-D box of 1 KiB rows at a power-of-two pitch) are spread over all channels
+// instead of camping on the few their low bits name. `bank_hash: xor` likewise XORs the bank-group and bank
+// digits with an XOR-fold of the row digit, so that streams that meet in one bank with different rows
+// (row conflicts) usually meet in different banks instead.
 #pragma once
 
 #include <cstdint>
@@ -39,7 +48,8 @@ class AddressMapping {
  public:
   /// Parse `order` (e.g. "ro-ba-co-ch-bg"); ConfigError naming `key` if a field is unknown, missing or
   /// repeated.
-  AddressMapping(const std::string& order, const HbmOrganization& org, const std::string& key);
+  AddressMapping(const std::string& order, const HbmOrganization& org, const std::string& key,
+                 bool xor_channel = false, bool xor_bank = false);
 
   /// Bytes addressable by this controller (all digits' counts times the burst size).
   std::uint64_t capacity() const { return capacity_; }
@@ -59,7 +69,14 @@ class AddressMapping {
   };
   static std::uint32_t& slot(DramCoord& c, Field f);
   static std::uint32_t slot(const DramCoord& c, Field f);
+  /// XOR-fold of the row and column digits to log2(channels) bits (the channel hash).
+  std::uint32_t channel_hash(const DramCoord& c) const;
+  /// Applies (or, being an involution, undoes) both hashes.
+  void apply_hashes(DramCoord& c) const;
+
   std::vector<Digit> digits_;  // least significant first
+  bool xor_channel_ = false, xor_bank_ = false;
+  std::uint32_t channels_ = 1, banks_ = 1, bank_groups_ = 1, columns_ = 1;
   std::uint32_t burst_bytes_;
   std::uint64_t capacity_;
 };

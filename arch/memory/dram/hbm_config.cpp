@@ -84,7 +84,13 @@ ParamSchema hbm_param_schema() {
                                                      "32 columns x 32 B = 1 KiB)", 1, 1u << 30)
       .string("address_mapping", "ro-ba-co-ch-bg",
               "which address digits select row (ro), bank (ba), column (co), channel (ch) and bank group "
-              "(bg), most significant first, above the byte offset within a burst (README.md)");
+              "(bg), most significant first, above the byte offset within a burst (README.md)")
+      .choice("channel_hash", "none", {"none", "xor"},
+              "xor: the channel digit is XORed with an XOR-fold of the row and column digits, which spreads "
+              "power-of-two strided streams over all channels (README.md, \"Address mapping\")")
+      .choice("bank_hash", "none", {"none", "xor"},
+              "xor: the bank-group and bank digits are XORed with an XOR-fold of the row digit (permutation-based "
+              "interleaving: fewer row conflicts between streams; README.md, \"Address mapping\")");
   // Scheduling.
   // Write batching: Ramulator 2's GenericDRAMController (src/dram_controller/impl/generic_dram_controller.cpp)
   // keeps reads and writes in separate 32-entry buffers (ReqBuffer::max_size, src/base/request.h) and
@@ -182,6 +188,8 @@ HbmConfig resolve_hbm_config(const ParamValues& p, std::uint64_t clock_hz) {
                           " B bursts (channel_width / 8 x burst_length)"));
 
   c.address_mapping = p.string("address_mapping");
+  c.xor_channel = p.string("channel_hash") == "xor";
+  c.xor_bank = p.string("bank_hash") == "xor";
   c.queue_depth = to_u32(p, "queue_depth");
   c.write_queue_depth = to_u32(p, "write_queue_depth");
   c.write_drain = p.boolean("write_drain");
@@ -244,7 +252,7 @@ HbmConfig resolve_hbm_config(const ParamValues& p, std::uint64_t clock_hz) {
     throw ConfigError(cat(key(p, "tREFI"), ": ", t.tREFI, " cycles is not longer than tRFC (", t.tRFC,
                           " cycles): the channel would do nothing but refresh"));
   // Validates the field order against the organisation (throws ConfigError naming the key).
-  AddressMapping(c.address_mapping, o, key(p, "address_mapping"));
+  AddressMapping(c.address_mapping, o, key(p, "address_mapping"), c.xor_channel, c.xor_bank);
   return c;
 }
 

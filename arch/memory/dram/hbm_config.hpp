@@ -61,6 +61,8 @@ struct HbmConfig {
   HbmOrganization org;
   HbmTiming timing;
   std::string address_mapping;  // field order, most significant first (address_mapping.hpp)
+  bool xor_channel = false;     // channel_hash: xor (address_mapping.hpp)
+  bool xor_bank = false;        // bank_hash: xor (address_mapping.hpp)
   std::uint32_t queue_depth = 0;   // read bursts waiting per channel (the reads' FR-FCFS window)
   std::uint32_t write_queue_depth = 0;  // write bursts waiting per channel (the write buffer)
   bool write_drain = true;              // serve reads first and drain writes in batches (hbm_channel.hpp)

@@ -18,7 +18,8 @@ const RegisterComponent<HbmController> kRegistration(
 HbmController::HbmController(const ComponentContext& ctx)
     : Component(ctx),
       config_(dram::resolve_hbm_config(params(), clock().frequency_hz())),
-      mapping_(config_.address_mapping, config_.org, params().path() + ".address_mapping"),
+      mapping_(config_.address_mapping, config_.org, params().path() + ".address_mapping", config_.xor_channel,
+               config_.xor_bank),
       channel_next_(config_.org.channels, dram::HbmChannel::kNever),
       need_(config_.org.channels, 0),
       closed_(config_.org.channels, 0),
