@@ -345,6 +345,14 @@ bool Sm::stage_free(const ProgramState& p, const MicroOp& m, Time now, Time& at)
     return true;
   }
   const ChannelRuntime::Stage& st = c.stages[static_cast<std::size_t>(m.item % S)];
+  // Each warp of the producer group waits for the stage (the empty mbarrier's phase), but the group's put
+  // is one arrive, published by whichever of its warps issues it first: a warp that gets here after a
+  // sibling's put of this item (or of later ones) finds the stage holding item m.item or a later item of
+  // the same stage, so item m.item - S was freed already — the phase it waits for has completed.
+  if (st.item > m.item - S) {
+    at = now;
+    return true;
+  }
   if (st.item != m.item - S || st.releases < c.spec.consumers) return false;
   Time t = now;
   for (const MicroOp* d : st.empty_deps) {
