@@ -59,7 +59,10 @@ CopyEngine::CopyEngine(const ComponentContext& ctx)
       st_commands_(stats().counter("commands", "", "copy commands completed")),
       st_line_requests_(stats().counter("line_requests", "", "global-memory requests made (pieces)")),
       st_bytes_(stats().counter("bytes", "B", "bytes copied")),
-      st_command_cycles_(stats().distribution("command_cycles", "cycles", "cycles from command arrival to completion")) {
+      st_command_cycles_(stats().distribution("command_cycles", "cycles", "cycles from command arrival to completion")),
+      st_line_latency_(stats().distribution("line_latency", "cycles",
+                                            "cycles from a line request's issue to its global-memory response (loaded "
+                                            "latency of the hierarchy below the engine)")) {
   mem_out_.add_port(&mem_req);
   scratch_out_.add_port(&scratch_req);
 }
@@ -129,6 +132,7 @@ bool CopyEngine::tick(Cycle now_cycle) {
   while (mem_resp.ready()) {
     const MemResponse m = mem_resp.pop();
     command_of(m.req.tag, "global");
+    st_line_latency_.sample(static_cast<double>(now - clock().cycle_at_or_after(m.req.issued).value));
     if (m.req.op == MemOp::read) {  // to_scratch: the data now goes into the scratch
       ScratchRequest w;
       w.req.addr = tag_low(m.req.tag);

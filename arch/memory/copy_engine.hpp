@@ -79,6 +79,7 @@ class CopyEngine final : public Component {
   Counter& st_line_requests_;
   Counter& st_bytes_;
   Distribution& st_command_cycles_;
+  Distribution& st_line_latency_;
 };
 
 }  // namespace tilesim

@@ -43,42 +43,27 @@ Crossbar::Crossbar(const ComponentContext& ctx)
       st_requests_(stats().counter("requests", "", "requests routed to slices")),
       st_responses_(stats().counter("responses", "", "responses routed to clients")),
       st_request_bytes_(stats().counter("request_bytes", "B", "write data carried to slices")),
-      st_response_bytes_(stats().counter("response_bytes", "B", "read data carried to clients")) {
+      st_response_bytes_(stats().counter("response_bytes", "B", "read data carried to clients")),
+      st_request_wait_(stats().distribution("request_wait", "cycles",
+                                            "cycles a request waited from arrival until its slice port took it")),
+      st_response_wait_(stats().distribution("response_wait", "cycles",
+                                             "cycles a response waited from arrival until its client port took it")),
+      to_slices_(clients_, window_, width_, latency_, st_request_wait_),
+      to_clients_(map_.spec().slices_per_partition, window_, width_, latency_, st_response_wait_) {
   if (partition_ >= map_.partitions())
     throw ConfigError(cat(params().path(), ".partition: ", partition_, " is not below partitions (", map_.partitions(), ")"));
   const std::uint32_t slices = map_.spec().slices_per_partition;
   for (std::uint32_t j = 0; j < slices; ++j) {
     slice_ports.push_back(std::make_unique<OutPort<MemRequest>>(*this, cat("slice", j), "MemRequest"));
-    to_slices_.add_port(slice_ports.back().get());
+    to_slices_.add_destination(slice_ports.back().get());
   }
   for (std::uint32_t i = 0; i < clients_; ++i) {
     client_ports.push_back(std::make_unique<OutPort<MemResponse>>(*this, cat("client", i), "MemResponse"));
-    to_clients_.add_port(client_ports.back().get());
+    to_clients_.add_destination(client_ports.back().get());
   }
-  client_in_.assign(clients_, PortTimer(width_));
-  client_out_.assign(clients_, PortTimer(width_));
-  slice_in_.assign(slices, PortTimer(width_));
-  slice_out_.assign(slices, PortTimer(width_));
-  client_entries_.resize(clients_);
-  slice_entries_.resize(slices);
   if (params().boolean("head_of_line") && params().integer("input_window") > 1)
     throw ConfigError(cat(params().path(), ".head_of_line: true means input_window 1, but input_window is ",
                           params().integer("input_window"), " (set one of them)"));
-}
-
-std::uint64_t Crossbar::admit(InputEntries& entries, std::uint64_t ready) const {
-  if (window_ == 0) return ready;
-  while (!entries.empty() && entries.top() <= ready) entries.pop();  // messages gone before `ready`
-  while (entries.size() >= window_) {  // all entries taken: wait for the first to leave
-    ready = std::max(ready, entries.top());
-    entries.pop();
-  }
-  return ready;
-}
-
-void Crossbar::occupy(InputEntries& entries, std::uint64_t entered, std::uint64_t leave) const {
-  // The entry is held from entering the source port until the destination port starts taking the message.
-  if (window_ != 0 && leave - latency_ > entered) entries.push(leave - latency_);
 }
 
 bool Crossbar::tick(Cycle now_cycle) {
@@ -91,12 +76,9 @@ bool Crossbar::tick(Cycle now_cycle) {
     const std::uint32_t c = r.source - client_base_;
     const std::uint32_t j = map_.slice_index(r.addr);
     const std::uint64_t occ = message_bytes(header_, request_payload(r));
-    const std::uint64_t entered = client_in_[c].reserve(admit(client_entries_[c], now), occ);
-    const std::uint64_t leave = slice_out_[j].reserve(entered + latency_, occ);
-    occupy(client_entries_[c], entered, leave);
     ++st_requests_;
     st_request_bytes_ += request_payload(r);
-    to_slices_.push(j, leave, std::move(r), Priority::request);
+    to_slices_.arrive(c, j, occ, now, std::move(r), Priority::request);
   }
   while (resp.ready()) {
     MemResponse m = resp.pop();
@@ -107,16 +89,13 @@ bool Crossbar::tick(Cycle now_cycle) {
     const std::uint32_t c = r.source - client_base_;
     const std::uint32_t j = map_.slice_index(r.addr);
     const std::uint64_t occ = message_bytes(header_, response_payload(r));
-    const std::uint64_t entered = slice_in_[j].reserve(admit(slice_entries_[j], now), occ);
-    const std::uint64_t leave = client_out_[c].reserve(entered + latency_, occ);
-    occupy(slice_entries_[j], entered, leave);
     ++st_responses_;
     st_response_bytes_ += response_payload(r);
-    to_clients_.push(c, leave, std::move(m), Priority::response);
+    to_clients_.arrive(j, c, occ, now, std::move(m), Priority::response);
   }
-  if (to_slices_.drain(now) + to_clients_.drain(now) > 0) note_progress();
+  if (to_slices_.step(now) + to_clients_.step(now) > 0) note_progress();
   const std::uint64_t next = std::min(to_slices_.next_cycle(), to_clients_.next_cycle());
-  if (next != OutputQueues<MemRequest>::kNone) {
+  if (next != CrossbarDirection<MemRequest>::kNone) {
     if (next <= now) return true;
     wake_at(Cycle(next));
   }
@@ -124,7 +103,7 @@ bool Crossbar::tick(Cycle now_cycle) {
 }
 
 std::string Crossbar::waiting_on() const {
-  return cat(to_slices_.size(), " requests and ", to_clients_.size(), " responses to deliver",
+  return cat(to_slices_.size(), " requests and ", to_clients_.size(), " responses to switch or deliver",
              to_slices_.any_blocked() || to_clients_.any_blocked() ? " (some ports wait for credit)" : "");
 }
 

@@ -38,6 +38,10 @@ ParamSchema L2Slice::param_schema() {
       .integer("lookups_per_cycle", 1, "tag lookups (requests accepted) per cycle", 1, 64)
       .quantity("data_bytes_per_cycle", UnitKind::size, "64B", "data-array bandwidth per cycle", 1)
       .integer("max_pending_writes", 256, "writes forwarded to a home slice and not yet acknowledged", 1, 1 << 20)
+      .integer("replay_slots", 64,
+               "reads that found their line's MSHR targets full and wait beside it, to be looked up again after the "
+               "fill, while the reads behind them go on (entries of the slice's input queue); 0: such a read waits at "
+               "the head of the input", 0, 1 << 20)
       .integer("downstream_queue", 256,
                "requests (misses, write-backs, forwards) waiting to leave; new requests wait while it is full", 1, 1 << 20)
       .boolean("prefill", false, "start full of unrelated lines (the steady state of earlier work) instead of empty")
@@ -74,6 +78,7 @@ L2Slice::L2Slice(const ComponentContext& ctx)
       lookups_per_cycle_(static_cast<std::size_t>(params().integer("lookups_per_cycle"))),
       max_pending_writes_(static_cast<std::size_t>(params().integer("max_pending_writes"))),
       downstream_limit_(static_cast<std::size_t>(params().integer("downstream_queue"))),
+      replay_slots_(static_cast<std::size_t>(params().integer("replay_slots"))),
       data_port_(params().bytes("data_bytes_per_cycle")),
       st_reads_(stats().counter("reads", "", "read requests (from cores and from other partitions)")),
       st_read_hits_(stats().counter("read_hits", "", "reads with all their sectors present")),
@@ -87,7 +92,9 @@ L2Slice::L2Slice(const ComponentContext& ctx)
       st_dram_reads_(stats().counter("dram_reads", "", "read requests sent to the memory controller")),
       st_dram_read_bytes_(stats().counter("dram_read_bytes", "B", "bytes read from memory")),
       st_bytes_out_(stats().counter("bytes_to_requesters", "B", "read data returned to requesters")),
-      st_stalls_(stats().counter("stalls", "", "cycles the head request waited for an MSHR or write slot")) {
+      st_stalls_(stats().counter("stalls", "", "cycles the head request waited for an MSHR or write slot")),
+      st_replays_(stats().counter("replays", "", "reads that found their line's MSHR targets full, waited in a replay "
+                                  "slot and were looked up again after the fill")) {
   stats().ratio("hit_rate", "", "read hits / reads", "read_hits", "reads");
   if (slice_ >= map_.slices())
     throw ConfigError(cat(params().path(), ".slice: ", slice_, " is not below the number of slices (", map_.slices(), ")"));
@@ -247,15 +254,19 @@ L2Slice::Wait L2Slice::accept(const MemRequest& r, Upstream from, std::uint64_t 
     it->second.far = far;
     it->second.targets.reserve(4);  // lines the cores share collect several targets: grow less often
     if (far) ++far_mshrs_;
+  } else if (it->second.targets.size() >= mshr_targets_) {
+    // Targets full: wait beside the MSHR in a replay slot (the reads behind go on), or at the head.
+    if (replays_waiting_ >= replay_slots_) return Wait::kTargets;
+    ++replays_waiting_;
+    ++st_replays_;
   } else {
-    if (it->second.targets.size() >= mshr_targets_) return Wait::kTargets;
     ++st_merges_;
   }
   if (l) array_.touch(*l);
   Mshr& m = it->second;
   const std::uint32_t to_request = missing & ~m.requested;
   m.requested |= to_request;
-  m.targets.push_back({r, missing, from});
+  (m.targets.size() < mshr_targets_ ? m.targets : m.replays).push_back({r, missing, from});
   if (to_request) request_sectors(line, to_request, far ? kFwd : kMem, now + tag_latency_);
   ++st_reads_;
   ++st_read_misses_;
@@ -292,7 +303,19 @@ void L2Slice::handle_fill(const MemResponse& msg, std::uint64_t now) {
       m.targets[kept++] = t;
   }
   m.targets.resize(kept);
-  if (m.targets.empty()) {
+  // Replayed reads whose sectors are all here are looked up again: they hit.
+  kept = 0;
+  for (std::size_t i = 0; i < m.replays.size(); ++i) {
+    Target& t = m.replays[i];
+    if ((t.need & ~m.arrived) == 0) {
+      respond(t.req, t.from, t.req.bytes, now + tag_latency_, data_latency_);
+      --replays_waiting_;
+    } else {
+      m.replays[kept++] = t;
+    }
+  }
+  m.replays.resize(kept);
+  if (m.targets.empty() && m.replays.empty()) {
     if (m.requested != 0) panic(name(), ": MSHR for line ", line, " has no targets but sectors in flight");
     if (m.far) --far_mshrs_;
     mshr_.erase(it);
@@ -370,7 +393,8 @@ std::string L2Slice::waiting_on() const {
   const char* const input[2] = {"core", "home"};
   for (int i = 0; i < 2; ++i)
     if (head_wait_[i] != Wait::kNone) heads += cat("; ", input[i], " input head waits: ", wait_text(static_cast<int>(head_wait_[i])));
-  return cat(mshr_.size(), " lines missing (MSHRs, ", far_mshrs_, " far), ", forwarded_writes_.size(),
+  return cat(mshr_.size(), " lines missing (MSHRs, ", far_mshrs_, " far; ", replays_waiting_, " reads in replay slots), ",
+             forwarded_writes_.size(),
              " forwarded writes unacknowledged, ", down_.size(), " requests to send downstream, ",
              pending_up_.size() + up_.size(), " responses to send", heads);
 }

@@ -69,7 +69,8 @@ ParamSchema noc_schema() {
       .quantity("far_latency", UnitKind::cycles, "40", "one-way cycles between two partitions of one die", 1)
       .quantity("die_latency", UnitKind::cycles, "0", "extra one-way cycles between dies", 0)
       .quantity("fabric_bytes_per_cycle", UnitKind::size, "256B", "width of the link from one partition to another", 1)
-      .integer("slice_queue", 64, "requests waiting at a slice's input at most (link credit)", 1, 1 << 16);
+      .integer("slice_queue", 64, "requests waiting at a slice's input at most (link credit; also the reads a slice "
+               "holds beside a line's full MSHR target list, memory.l2 replay slots)", 1, 1 << 16);
   return s;
 }
 
@@ -270,6 +271,7 @@ MemorySystem build_memory_system(Simulator& sim, const SystemSections& cfg) {
                          "mshr_targets", "lookups_per_cycle", "data_bytes_per_cycle", "max_pending_writes", "downstream_queue", "prefill",
                          "prefill_dirty", "prefill_replicas", "prefill_base"});
     lp["size"] = bytes_text(l2_total / slices);
+    lp["replay_slots"] = noc.all().at("slice_queue").text;  // a replaying read holds an input-queue entry
     lp["slice"] = integer_text(g);
     l2s.push_back(&add_component<L2Slice>(sim, cat("l2.slice", g), "l2_slice", lp, *mem.l2_clock));
   }

@@ -23,6 +23,8 @@ class PortTimer {
     free_ = start + bytes;
     return start / width_;
   }
+  /// First cycle in which a message may start (the port is free for part or all of it).
+  std::uint64_t free_cycle() const { return free_ / width_; }
   /// Keep the port busy until at least cycle `cycle` (a message that cannot move on blocks those behind it).
   void hold_until(std::uint64_t cycle) {
     if (cycle * width_ > free_) free_ = cycle * width_;

@@ -37,8 +37,10 @@ double sum_over_slices(const Simulator& sim, const std::string& stat) {
 }  // namespace
 
 TEST_CASE("a core request waiting for its line's MSHR targets does not hold up home requests", "[deadlock]") {
-  // One target per MSHR: every second read of a line in flight waits at the head of the core input.
-  auto sim = build_spec(parse_spec(kSmallHierarchy, with(kSharedRandomStream, {"memory.l2.mshr_targets=1"})));
+  // One target per MSHR and one replay slot (memory.noc.slice_queue=1): beyond the one read waiting beside
+  // a full MSHR, the next read of a line in flight waits at the head of the core input.
+  auto sim = build_spec(parse_spec(kSmallHierarchy, with(kSharedRandomStream, {"memory.l2.mshr_targets=1",
+                                                                               "memory.noc.slice_queue=1"})));
   REQUIRE(sim->run().completed);
   CHECK(total_stat(*sim, "monitor", "bytes") == 8.0 * (1 << 20));
   CHECK(sum_over_slices(*sim, "home_requests") > 0);  // the far path was used...
