@@ -49,16 +49,8 @@ class CrossbarDirection {
 
   /// A message of `bytes` port bytes arrives at source port `src` for destination `dst`.
   void arrive(std::size_t src, std::size_t dst, std::uint64_t bytes, std::uint64_t now, M msg, Priority priority) {
-    std::uint32_t slot;
-    Item item{std::move(msg), now, seq_++, bytes, static_cast<std::uint32_t>(dst), priority};
-    if (free_.empty()) {
-      slot = static_cast<std::uint32_t>(items_.size());
-      items_.push_back(std::move(item));
-    } else {
-      slot = free_.back();
-      free_.pop_back();
-      items_[slot] = std::move(item);
-    }
+    const std::uint32_t slot =
+        items_.put(Item{std::move(msg), now, seq_++, bytes, static_cast<std::uint32_t>(dst), priority});
     ++size_;
     waiting_[src].push_back(slot);
     admit(src, now);
@@ -135,11 +127,10 @@ class CrossbarDirection {
     while (!offers.empty() && offers.top().eligible <= now && out.free_cycle() <= now) {
       const Offer o = offers.top();
       offers.pop();
-      Item& it = items_[o.slot];
+      Item it = items_.take(o.slot);
       out.reserve(now, it.bytes);
       wait_.sample(static_cast<double>(now - it.arrived));
       queues_.push(dst, now + latency_, std::move(it.msg), it.priority);
-      free_.push_back(o.slot);
       --in_window_[o.src];
       admit(o.src, now);
     }
@@ -149,8 +140,7 @@ class CrossbarDirection {
   const std::size_t window_;
   const std::uint64_t width_, latency_;
   Distribution& wait_;
-  std::vector<Item> items_;           // by slot
-  std::vector<std::uint32_t> free_;   // free slots
+  SlotPool<Item> items_;
   std::uint64_t seq_ = 0;
   std::size_t size_ = 0;              // messages in the direction (waiting, offered or queued to leave)
   std::vector<RingQueue<std::uint32_t>> waiting_;  // per source: slots not yet in an entry

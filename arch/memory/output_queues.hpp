@@ -134,6 +134,34 @@ class OutputQueues {
   std::size_t size_ = 0;
 };
 
+/// Items kept in place and named by a small slot index, so that queues and heaps order 4-byte slots instead
+/// of moving whole messages; freed slots are reused.
+template <class T>
+class SlotPool {
+ public:
+  std::uint32_t put(T item) {
+    if (free_.empty()) {
+      items_.push_back(std::move(item));
+      return static_cast<std::uint32_t>(items_.size() - 1);
+    }
+    const std::uint32_t slot = free_.back();
+    free_.pop_back();
+    items_[slot] = std::move(item);
+    return slot;
+  }
+  T& operator[](std::uint32_t slot) { return items_[slot]; }
+  const T& operator[](std::uint32_t slot) const { return items_[slot]; }
+  /// Frees the slot and hands its item out.
+  T take(std::uint32_t slot) {
+    free_.push_back(slot);
+    return std::move(items_[slot]);
+  }
+
+ private:
+  std::vector<T> items_;             // by slot
+  std::vector<std::uint32_t> free_;  // slots whose item was taken
+};
+
 /// Items released at a cycle, in (cycle, insertion order) order: pipeline stages with variable delay.
 /// The heap orders small keys; the items stay in a slot pool (a response is ~70 bytes, and moving it at
 /// every level of every sift was a hot spot).
@@ -141,24 +169,12 @@ template <class T>
 class DelayHeap {
  public:
   static constexpr std::uint64_t kNone = std::numeric_limits<std::uint64_t>::max();
-  void push(std::uint64_t cycle, T item) {
-    std::uint32_t slot;
-    if (free_.empty()) {
-      slot = static_cast<std::uint32_t>(items_.size());
-      items_.push_back(std::move(item));
-    } else {
-      slot = free_.back();
-      free_.pop_back();
-      items_[slot] = std::move(item);
-    }
-    heap_.push({cycle, seq_++, slot});
-  }
+  void push(std::uint64_t cycle, T item) { heap_.push({cycle, seq_++, items_.put(std::move(item))}); }
   bool due(std::uint64_t now) const { return !heap_.empty() && heap_.top().cycle <= now; }
   T pop() {
     const std::uint32_t slot = heap_.top().slot;
     heap_.pop();
-    free_.push_back(slot);
-    return std::move(items_[slot]);
+    return items_.take(slot);
   }
   const T& top() const { return items_[heap_.top().slot]; }
   std::uint64_t next_cycle() const { return heap_.empty() ? kNone : heap_.top().cycle; }
@@ -173,8 +189,7 @@ class DelayHeap {
     bool operator>(const Key& o) const { return cycle != o.cycle ? cycle > o.cycle : seq > o.seq; }
   };
   std::priority_queue<Key, std::vector<Key>, std::greater<Key>> heap_;
-  std::vector<T> items_;               // by slot
-  std::vector<std::uint32_t> free_;    // slots whose item was popped
+  SlotPool<T> items_;
   std::uint64_t seq_ = 0;
 };
 

@@ -23,6 +23,26 @@ ScratchRequest strided(std::uint32_t stride_words, std::uint32_t lane_bytes = 4)
   r.req.bytes = 32 * lane_bytes;
   return r;
 }
+
+/// A CopyDriver sending `commands` to `engine`, the engine wired to `memory` and `scratch` over 1-cycle
+/// links; runs the simulation to completion.
+CopyDriver& run_copy_commands(Simulator& sim, ClockDomain& clk, CopyEngine& engine, Component& memory,
+                              Scratchpad& scratch, std::vector<CopyCommand> commands) {
+  auto owner = std::make_unique<CopyDriver>(
+      ComponentContext{"driver", "test_copy_driver", ParamValues::resolve(ParamSchema(), {}, "driver"), &clk, &sim},
+      std::move(commands));
+  CopyDriver& driver = *owner;
+  sim.add(std::move(owner));
+  const Tick cycle = clk.tick_of(Cycle(1));
+  sim.connect(driver.out, engine.cmd, LinkParams{cycle, 0, 0});
+  sim.connect(engine.done, driver.in, LinkParams{cycle, 0, 0});
+  sim.connect(engine.mem_req, *memory.find_port("req"), LinkParams{cycle, 0, 0});
+  sim.connect(*memory.find_port("resp"), engine.mem_resp, LinkParams{cycle, 0, 0});
+  sim.connect(engine.scratch_req, *scratch.req_ports[0], LinkParams{cycle, 0, 0});
+  sim.connect(*scratch.resp_ports[0], engine.scratch_resp, LinkParams{cycle, 0, 0});
+  REQUIRE(sim.run().completed);
+  return driver;
+}
 }  // namespace
 
 TEST_CASE("bank-conflict degree of strided accesses is gcd(stride, banks)", "[scratch]") {
@@ -152,19 +172,7 @@ TEST_CASE("the copy engine completes a descriptor after all its line requests la
   c.rows = 4;
   c.row_bytes = 200;
   c.pitch = 1024;
-  auto owner = std::make_unique<CopyDriver>(
-      ComponentContext{"driver", "test_copy_driver", ParamValues::resolve(ParamSchema(), {}, "driver"), &clk, sim.get()},
-      std::vector<CopyCommand>{c});
-  CopyDriver& driver = *owner;
-  sim->add(std::move(owner));
-  const Tick cycle = clk.tick_of(Cycle(1));
-  sim->connect(driver.out, engine.cmd, LinkParams{cycle, 0, 0});
-  sim->connect(engine.done, driver.in, LinkParams{cycle, 0, 0});
-  sim->connect(engine.mem_req, *memory.find_port("req"), LinkParams{cycle, 0, 0});
-  sim->connect(*memory.find_port("resp"), engine.mem_resp, LinkParams{cycle, 0, 0});
-  sim->connect(engine.scratch_req, *scratch.req_ports[0], LinkParams{cycle, 0, 0});
-  sim->connect(*scratch.resp_ports[0], engine.scratch_resp, LinkParams{cycle, 0, 0});
-  REQUIRE(sim->run().completed);
+  CopyDriver& driver = run_copy_commands(*sim, clk, engine, memory, scratch, {c});
   REQUIRE(driver.done.size() == 1);
   CHECK(driver.done[0].id == 7);
   CHECK(driver.done[0].line_requests == 12);
@@ -172,6 +180,28 @@ TEST_CASE("the copy engine completes a descriptor after all its line requests la
   CHECK(total_stat(*sim, "copy", "line_requests") == 12);
   CHECK(total_stat(*sim, "mem", "reads") == 12);
   CHECK(total_stat(*sim, "scratch", "accesses") == 12);
+}
+
+TEST_CASE("the copy engine's line latency is the memory round trip when one line is in flight", "[copy]") {
+  // `line_latency` is the loaded latency the engine's line requests see below it. 1 GHz; a 100 ns memory
+  // with a 1 TB/s bus; one line in flight at a time. A request leaves at cycle t, arrives at t + 1 (link),
+  // its 128 B transfer ends 0.128 ns later, the response leaves at the next edge 100 ns after that
+  // (t + 102) and arrives at t + 103.
+  auto sim = bare_simulator();
+  ClockDomain& clk = sim->add_clock("core", 1'000'000'000);
+  auto& engine = add<CopyEngine>(*sim, clk, "copy", "copy_engine", {{"max_outstanding", "1"}});
+  auto& memory = add<FixedLatencyMemory>(*sim, clk, "mem", "fixed_latency_memory", {{"latency", "100ns"}});
+  auto& scratch = add<Scratchpad>(*sim, clk, "scratch", "scratchpad", {{"latency", "20"}});
+  CopyCommand c;
+  c.id = 1;
+  c.global_addr = 0x10000;
+  c.rows = 1;
+  c.row_bytes = 8 * 128;  // 8 lines
+  CopyDriver& driver = run_copy_commands(*sim, clk, engine, memory, scratch, {c});
+  REQUIRE(driver.done.size() == 1);
+  CHECK(total_stat(*sim, "copy", "line_latency.count") == 8);
+  CHECK(total_stat(*sim, "copy", "line_latency.min") == 103);
+  CHECK(total_stat(*sim, "copy", "line_latency.max") == 103);
 }
 
 TEST_CASE("the address map spreads lines over controllers, slices and partitions consistently", "[address_map]") {
