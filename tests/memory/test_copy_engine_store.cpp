@@ -60,19 +60,7 @@ TEST_CASE("a from_scratch copy writes every line piece to its own global address
     c.pitch = 1024;
     commands.push_back(c);
   }
-  auto owner = std::make_unique<CopyDriver>(
-      ComponentContext{"driver", "test_copy_driver", ParamValues::resolve(ParamSchema(), {}, "driver"), &clk, sim.get()},
-      commands);
-  CopyDriver& driver = *owner;
-  sim->add(std::move(owner));
-  const Tick cycle = clk.tick_of(Cycle(1));
-  sim->connect(driver.out, engine.cmd, LinkParams{cycle, 0, 0});
-  sim->connect(engine.done, driver.in, LinkParams{cycle, 0, 0});
-  sim->connect(engine.mem_req, memory.req, LinkParams{cycle, 0, 0});
-  sim->connect(memory.resp, engine.mem_resp, LinkParams{100 * cycle, 0, 0});
-  sim->connect(engine.scratch_req, *scratch.req_ports[0], LinkParams{cycle, 0, 0});
-  sim->connect(*scratch.resp_ports[0], engine.scratch_resp, LinkParams{cycle, 0, 0});
-  REQUIRE(sim->run().completed);
+  CopyDriver& driver = run_copy_commands(*sim, clk, engine, memory.req, memory.resp, scratch, commands, 100);
   REQUIRE(driver.done.size() == 2);
   CHECK(driver.done[0].id == 7);
   CHECK(driver.done[1].id == 8);

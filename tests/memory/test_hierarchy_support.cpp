@@ -112,4 +112,24 @@ bool CopyDriver::tick(Cycle) {
   return false;
 }
 
+
+CopyDriver& run_copy_commands(Simulator& sim, ClockDomain& clk, CopyEngine& engine, PortBase& memory_req,
+                              PortBase& memory_resp, Scratchpad& scratch, std::vector<CopyCommand> commands,
+                              std::uint64_t response_cycles) {
+  auto owner = std::make_unique<CopyDriver>(
+      ComponentContext{"driver", "test_copy_driver", ParamValues::resolve(ParamSchema(), {}, "driver"), &clk, &sim},
+      std::move(commands));
+  CopyDriver& driver = *owner;
+  sim.add(std::move(owner));
+  const Tick cycle = clk.tick_of(Cycle(1));
+  sim.connect(driver.out, engine.cmd, LinkParams{cycle, 0, 0});
+  sim.connect(engine.done, driver.in, LinkParams{cycle, 0, 0});
+  sim.connect(engine.mem_req, memory_req, LinkParams{cycle, 0, 0});
+  sim.connect(memory_resp, engine.mem_resp, LinkParams{response_cycles * cycle, 0, 0});
+  sim.connect(engine.scratch_req, *scratch.req_ports[0], LinkParams{cycle, 0, 0});
+  sim.connect(*scratch.resp_ports[0], engine.scratch_resp, LinkParams{cycle, 0, 0});
+  REQUIRE(sim.run().completed);
+  return driver;
+}
+
 }  // namespace tilesim::test

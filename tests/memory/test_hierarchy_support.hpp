@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "arch/memory/copy_engine.hpp"
 #include "arch/memory/memory_system.hpp"
+#include "arch/memory/scratchpad.hpp"
 #include "arch/memory/messages.hpp"
 #include "sim/component.hpp"
 #include "sim/port.hpp"
@@ -94,6 +96,13 @@ class CopyDriver final : public Component {
   std::vector<CopyCommand> commands_;
   bool sent_ = false;
 };
+
+/// A CopyDriver sending `commands` to `engine`, the engine wired to a memory (its request input and response
+/// output ports; responses take `response_cycles` on their link) and to `scratch`, other links 1 cycle;
+/// runs the simulation to completion.
+CopyDriver& run_copy_commands(Simulator& sim, ClockDomain& clk, CopyEngine& engine, PortBase& memory_req,
+                              PortBase& memory_resp, Scratchpad& scratch, std::vector<CopyCommand> commands,
+                              std::uint64_t response_cycles = 1);
 
 /// An empty simulator (heartbeat off) for hand-wired tests.
 std::unique_ptr<Simulator> bare_simulator();

@@ -24,25 +24,6 @@ ScratchRequest strided(std::uint32_t stride_words, std::uint32_t lane_bytes = 4)
   return r;
 }
 
-/// A CopyDriver sending `commands` to `engine`, the engine wired to `memory` and `scratch` over 1-cycle
-/// links; runs the simulation to completion.
-CopyDriver& run_copy_commands(Simulator& sim, ClockDomain& clk, CopyEngine& engine, Component& memory,
-                              Scratchpad& scratch, std::vector<CopyCommand> commands) {
-  auto owner = std::make_unique<CopyDriver>(
-      ComponentContext{"driver", "test_copy_driver", ParamValues::resolve(ParamSchema(), {}, "driver"), &clk, &sim},
-      std::move(commands));
-  CopyDriver& driver = *owner;
-  sim.add(std::move(owner));
-  const Tick cycle = clk.tick_of(Cycle(1));
-  sim.connect(driver.out, engine.cmd, LinkParams{cycle, 0, 0});
-  sim.connect(engine.done, driver.in, LinkParams{cycle, 0, 0});
-  sim.connect(engine.mem_req, *memory.find_port("req"), LinkParams{cycle, 0, 0});
-  sim.connect(*memory.find_port("resp"), engine.mem_resp, LinkParams{cycle, 0, 0});
-  sim.connect(engine.scratch_req, *scratch.req_ports[0], LinkParams{cycle, 0, 0});
-  sim.connect(*scratch.resp_ports[0], engine.scratch_resp, LinkParams{cycle, 0, 0});
-  REQUIRE(sim.run().completed);
-  return driver;
-}
 }  // namespace
 
 TEST_CASE("bank-conflict degree of strided accesses is gcd(stride, banks)", "[scratch]") {
@@ -172,7 +153,7 @@ TEST_CASE("the copy engine completes a descriptor after all its line requests la
   c.rows = 4;
   c.row_bytes = 200;
   c.pitch = 1024;
-  CopyDriver& driver = run_copy_commands(*sim, clk, engine, memory, scratch, {c});
+  CopyDriver& driver = run_copy_commands(*sim, clk, engine, *memory.find_port("req"), *memory.find_port("resp"), scratch, {c});
   REQUIRE(driver.done.size() == 1);
   CHECK(driver.done[0].id == 7);
   CHECK(driver.done[0].line_requests == 12);
@@ -197,7 +178,7 @@ TEST_CASE("the copy engine's line latency is the memory round trip when one line
   c.global_addr = 0x10000;
   c.rows = 1;
   c.row_bytes = 8 * 128;  // 8 lines
-  CopyDriver& driver = run_copy_commands(*sim, clk, engine, memory, scratch, {c});
+  CopyDriver& driver = run_copy_commands(*sim, clk, engine, *memory.find_port("req"), *memory.find_port("resp"), scratch, {c});
   REQUIRE(driver.done.size() == 1);
   CHECK(total_stat(*sim, "copy", "line_latency.count") == 8);
   CHECK(total_stat(*sim, "copy", "line_latency.min") == 103);
