@@ -1,5 +1,7 @@
 #include "arch/megacore/megacore.hpp"
 
+#include "arch/megacore/dma_commands.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -88,52 +90,11 @@ std::vector<std::int64_t> eval_shape(const isa::Kernel& k, const isa::Type& t, c
   return s;
 }
 
-/// The DMA descriptors moving a tile between global memory and VMEM (one per outer index of the tile; the
-/// last two dims are one strided 2-D box). Parts outside the tensor are not moved (edge tiles).
-std::vector<CopyCommand> tile_commands(const core::GlobalBinding& t, const std::vector<std::int64_t>& coord,
-                                       const std::vector<std::int64_t>& shape, std::uint32_t elem_bytes,
-                                       std::uint64_t vmem_addr, CopyDirection dir) {
-  std::vector<CopyCommand> out;
-  const std::size_t rank = shape.size();
-  const std::int64_t cols = rank ? shape.back() : 1;
-  const std::int64_t rows_in_tile = rank >= 2 ? shape[rank - 2] : 1;
-  std::int64_t outer = 1;
-  for (std::size_t d = 0; d + 2 < rank; ++d) outer *= shape[d];
-  const std::int64_t c0 = rank ? coord[rank - 1] * cols : 0;
-  const std::int64_t c1 = rank ? std::min<std::int64_t>(c0 + cols, t.shape[rank - 1]) : 1;
-  const std::uint64_t tile_row_bytes = static_cast<std::uint64_t>(cols) * elem_bytes;
-  for (std::int64_t o = 0; o < outer && c1 > c0; ++o) {
-    std::int64_t rem = o, elem = 0;
-    bool inside = true;
-    for (std::size_t d = rank >= 2 ? rank - 2 : 0; d-- > 0;) {
-      const std::int64_t local = rem % shape[d];
-      rem /= shape[d];
-      const std::int64_t g = coord[d] * shape[d] + local;
-      if (g >= t.shape[d]) inside = false;
-      elem += g * t.strides[d];
-    }
-    if (!inside) continue;
-    const std::int64_t r0 = rank >= 2 ? coord[rank - 2] * rows_in_tile : 0;
-    const std::int64_t r1 = rank >= 2 ? std::min<std::int64_t>(r0 + rows_in_tile, t.shape[rank - 2]) : 1;
-    if (r1 <= r0) continue;
-    CopyCommand c;
-    c.direction = dir;
-    const std::int64_t row_elem = rank >= 2 ? r0 * t.strides[rank - 2] : 0;
-    c.global_addr = t.base + static_cast<std::uint64_t>(elem + row_elem + c0 * (rank ? t.strides[rank - 1] : 1)) * elem_bytes;
-    c.scratch_addr = static_cast<std::uint32_t>(vmem_addr + static_cast<std::uint64_t>(o * rows_in_tile) * tile_row_bytes);
-    c.rows = static_cast<std::uint32_t>(r1 - r0);
-    c.row_bytes = static_cast<std::uint32_t>((c1 - c0) * elem_bytes);
-    c.pitch = rank >= 2 ? static_cast<std::uint64_t>(t.strides[rank - 2]) * elem_bytes : c.row_bytes;
-    out.push_back(c);
-  }
-  return out;
-}
-
 /// Expands one program into its static stream (see megacore.hpp), computing scalars (and values).
 class Expander {
  public:
-  Expander(Megacore::Program& p, std::uint64_t& next_group, std::uint64_t& next_tag)
-      : p_(p), k_(*p.launch->kernel), low_(*p.lowered), next_group_(next_group), next_tag_(next_tag) {
+  Expander(Megacore::Program& p, std::uint64_t& next_group, std::uint64_t& next_tag, HbmLayout layout)
+      : p_(p), k_(*p.launch->kernel), low_(*p.lowered), next_group_(next_group), next_tag_(next_tag), layout_(layout) {
     ctx_.launch = p.launch;
     ctx_.coord = p.msg.coord;
     ctx_.carry_values = p.launch->carries_values();
@@ -218,7 +179,7 @@ class Expander {
     Megacore::Instance& in_dma = add(time, &plan.mops.at(0), &op);
     in_dma.cmds = tile_commands(p_.launch->global(op.operands.at(0)), simt::tile_coords(k_, op, in), shape, eb,
                                 p_.base + low_.vmem_offset(op) + static_cast<std::uint64_t>(stage) * tile_bytes,
-                                CopyDirection::to_scratch);
+                                CopyDirection::to_scratch, layout_);
     in_dma.group = next_group_++;
     in_dma.reuse = std::move(readers_[static_cast<std::size_t>(buf)]);
     readers_[static_cast<std::size_t>(buf)].clear();
@@ -298,7 +259,7 @@ class Expander {
           const auto shape = eval_shape(k_, rt, p_.launch->symbols);
           x.cmds = tile_commands(p_.launch->global(op.operands.at(0)), simt::tile_coords(k_, op, in), shape,
                                  static_cast<std::uint32_t>(std::max(1, isa::bits(rt.dtype) / 8)),
-                                 p_.base + low_.vmem_offset(op), CopyDirection::to_scratch);
+                                 p_.base + low_.vmem_offset(op), CopyDirection::to_scratch, layout_);
           x.group = own_group = next_group_++;
           break;
         }
@@ -307,7 +268,7 @@ class Expander {
           const auto shape = eval_shape(k_, vt, p_.launch->symbols);
           const core::GlobalBinding& g = p_.launch->global(op.operands.at(1));
           x.cmds = tile_commands(g, simt::tile_coords(k_, op, in), shape, g.element_bytes(),
-                                 slot(op.operands.at(0)).vmem_addr, CopyDirection::from_scratch);
+                                 slot(op.operands.at(0)).vmem_addr, CopyDirection::from_scratch, layout_);
           x.group = next_group_++;
           break;
         }
@@ -436,6 +397,7 @@ class Expander {
   const MegacoreLoweredKernel& low_;
   std::uint64_t& next_group_;
   std::uint64_t& next_tag_;
+  const HbmLayout layout_;
   simt::ProgramContext ctx_;
   std::vector<Slot> env_;
   std::map<std::pair<const isa::Op*, std::int64_t>, std::int64_t> buffer_ids_;
@@ -574,7 +536,7 @@ void Megacore::issue_prologue(Program& p, Time now) {
 }
 
 void Megacore::expand(Program& p) {
-  Expander(p, next_group_, next_tag_).run();
+  Expander(p, next_group_, next_tag_, {p_.hbm_tile_rows, p_.hbm_tile_cols}).run();
   std::stable_sort(p.stream.begin(), p.stream.end(), [](const Instance& a, const Instance& b) {
     return a.time != b.time ? a.time < b.time : a.seq < b.seq;
   });

@@ -4,6 +4,7 @@
 // TensorCore (`chip.cores=1`): such rows measure one JAX device, which is one TensorCore (tpu_v7: one chiplet).
 #include "arch/megacore/megacore_case_mappers.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "sim/config.hpp"
@@ -95,8 +96,12 @@ MapResult map_gemm(const ReferenceRow& row) {
   set(c, "dtype_acc", "f32");
   set(c, "dtype_out", row.param_or("dtype_out", "bf16"));
   const auto cols = preset_number(row.preset, "core.megacore.mxu_cols");
-  const auto vmem = preset_number(row.preset, "memory.scratch.size");
+  auto vmem = preset_number(row.preset, "memory.scratch.size");
   if (!cols || !vmem) return cat("preset ", row.preset, " lacks core.megacore.mxu_cols or memory.scratch.size");
+  // The compiler tiles under its scoped-VMEM budget, not the whole VMEM (XLA's default: 16 MiB on v5e, 32 MiB
+  // on v6e and v7x).
+  const auto scoped = preset_number(row.preset, "core.megacore.scoped_vmem_limit");
+  if (scoped && *scoped > 0) vmem = std::min(*vmem, *scoped);
   const GemmBlocks g = gemm_blocks(static_cast<std::int64_t>(row.param_number("M")), static_cast<std::int64_t>(row.param_number("N")),
                                    static_cast<std::int64_t>(*cols), static_cast<std::uint64_t>(*vmem));
   set(c, "BLOCK_M", std::to_string(g.bm));

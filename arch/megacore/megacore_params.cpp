@@ -39,6 +39,13 @@ ParamSchema megacore_schema() {
                "step's buffers are allocated while the current one runs)", 1, 8)
       .boolean("prefetch_next_program", true, "issue the next grid step's prologue DMAs while the current step runs "
                "(software pipelining across grid steps, as XLA/Pallas emit)")
+      .integer("hbm_tile_rows", 0, "HBM layout of a tensor's last two dims: tiles of hbm_tile_rows x hbm_tile_cols "
+               "elements, each tile contiguous, tiles row-major (XLA's TPU tiled layout, T(8,128)); 0 = row-major. "
+               "Applies to tensors whose last two dims are multiples of the tile; others stay row-major", 0, 1 << 16)
+      .integer("hbm_tile_cols", 0, "columns (elements) of an HBM layout tile (see hbm_tile_rows)", 0, 1 << 16)
+      .quantity("scoped_vmem_limit", UnitKind::size, "0B", "the compiler's default scoped-VMEM budget for one kernel "
+                "(XLA's xla_tpu_scoped_vmem_limit_kib): block choosers (validation case mappers) keep a kernel's buffers "
+                "under it; 0 = all of memory.scratch.size. Not a hardware limit: a kernel may use all of VMEM", 0)
       .integer("max_initiation_interval", 1 << 20, "modulo scheduling gives up above this initiation interval", 1,
                1 << 30);
   return s;
@@ -81,6 +88,11 @@ MegacoreParams read_megacore_params(const ParamValues& v) {
   p.resident_programs = u32(v, "resident_programs");
   p.prefetch_next_program = v.boolean("prefetch_next_program");
   p.max_ii = u32(v, "max_initiation_interval");
+  p.hbm_tile_rows = u32(v, "hbm_tile_rows");
+  p.hbm_tile_cols = u32(v, "hbm_tile_cols");
+  if ((p.hbm_tile_rows == 0) != (p.hbm_tile_cols == 0))
+    throw ConfigError(cat("core.megacore.hbm_tile_rows / hbm_tile_cols: set both (a tiled HBM layout) or neither "
+                          "(row-major); got ", p.hbm_tile_rows, " x ", p.hbm_tile_cols));
   if (p.lanes % 8 != 0) throw ConfigError(cat("core.megacore.lanes: ", p.lanes, " is not a multiple of 8"));
   return p;
 }

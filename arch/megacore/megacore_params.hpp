@@ -39,6 +39,9 @@ struct MegacoreParams {
   std::uint32_t resident_programs = 2;    // grid steps resident on the core: the running one + the next
   bool prefetch_next_program = true;      // issue the next grid step's prologue DMAs under the current one
   std::uint32_t max_ii = 1u << 20;        // modulo scheduling gives up above this initiation interval
+  // HBM array layout: the last two dims of a tensor are stored in tiles of hbm_tile_rows x hbm_tile_cols
+  // elements, each tile contiguous, tiles row-major (XLA's TPU tiled layout); 0 = plain row-major.
+  std::uint32_t hbm_tile_rows = 0, hbm_tile_cols = 0;
 
   /// Bytes of one vreg (sublanes x lanes x 32 bit).
   std::uint64_t vreg_bytes() const { return std::uint64_t(lanes) * sublanes * 4; }

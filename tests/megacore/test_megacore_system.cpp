@@ -145,11 +145,12 @@ TEST_CASE("megacore: a misspelt core.megacore key gets a did-you-mean", "[megaco
 }
 
 TEST_CASE("megacore: a DMA-bound GEMM stalls the whole core on dma_wait", "[megacore][stalls]") {
-  // 128 x 128 output blocks with 128-deep K steps: 64 FLOP per byte of HBM traffic, far below tpu_v6e's
-  // ~560 FLOP/B balance, so the core waits on DMA semaphores most of the time.
+  // 256 x 256 output blocks with 256-deep K steps: 128 FLOP per byte of HBM traffic, far below tpu_v6e's
+  // ~560 FLOP/B balance, and a 64-cycle MXU step behind each 256 KiB of DMA, so the core waits on DMA
+  // semaphores most of the time. (128 x 128 blocks on 256 x 256 MXUs are issue-bound instead.)
   const fs::path d = fresh_dir("dma_bound");
-  const Result r = run(cat("run -p tpu_v6e --set workload.M=1024 --set workload.N=1024 --set workload.K=1024 "
-                           "--set workload.BLOCK_M=128 --set workload.BLOCK_N=128 --set workload.BLOCK_K=128 -o ",
+  const Result r = run(cat("run -p tpu_v6e --set workload.M=1024 --set workload.N=1024 --set workload.K=4096 "
+                           "--set workload.BLOCK_M=256 --set workload.BLOCK_N=256 --set workload.BLOCK_K=256 -o ",
                            d.string()));
   INFO(r.output);
   REQUIRE(r.code == 0);
@@ -220,4 +221,19 @@ TEST_CASE("megacore: TPU calibration rows map onto the megacore system", "[megac
   CHECK(has("workload.name=gemm"));
   CHECK(has("workload.BLOCK_M=1024"));
   CHECK(has("workload.BLOCK_K=512"));
+}
+
+TEST_CASE("megacore: GEMM blocks fit the compiler's scoped-VMEM limit, not the whole VMEM", "[megacore][mapper]") {
+  // tpu_v6e has 128 MiB of VMEM (2048^2 blocks would fit: 2 x 36 MiB) but XLA's default scoped limit is 32 MiB.
+  validation::ReferenceRow row;
+  row.id = "tpuv6e-gemm-bf16-8192-wall";
+  row.preset = "tpu_v6e";
+  row.workload = "gemm";
+  row.params = {{"M", "8192"}, {"N", "8192"}, {"K", "8192"}, {"dtype_in", "bf16"}, {"cores", "1"}};
+  row.unit = "TFLOPS";
+  const auto m = megacore::map_gemm(row);
+  REQUIRE(std::holds_alternative<validation::SimCase>(m));
+  const auto& o = std::get<validation::SimCase>(m).overrides;
+  CHECK(std::find(o.begin(), o.end(), "workload.BLOCK_M=1024") != o.end());
+  CHECK(std::find(o.begin(), o.end(), "workload.BLOCK_N=1024") != o.end());
 }
