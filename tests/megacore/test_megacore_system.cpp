@@ -203,37 +203,36 @@ TEST_CASE("megacore: GEMM blocks come from one rule of VMEM and MXU size", "[meg
   CHECK(megacore::gemm_blocks(64, 64, 256, 128ull << 20).bm == 256);      // never below the MXU
 }
 
-TEST_CASE("megacore: TPU calibration rows map onto the megacore system", "[megacore][mapper]") {
+namespace {
+/// The overrides map_gemm() gives a square bf16 GEMM row of one TensorCore on `preset`.
+std::vector<std::string> mapped_gemm(const std::string& preset, const std::string& size) {
   validation::ReferenceRow row;
-  row.id = "tpu7x-gemm-bf16-4096";
-  row.preset = "tpu_v7";
+  row.id = cat(preset, "-gemm-bf16-", size);
+  row.preset = preset;
   row.workload = "gemm";
-  row.params = {{"M", "4096"}, {"N", "4096"}, {"K", "4096"}, {"dtype_in", "bf16"}, {"cores", "1"}};
+  row.params = {{"M", size}, {"N", size}, {"K", size}, {"dtype_in", "bf16"}, {"cores", "1"}};
   row.unit = "TFLOPS";
-  CHECK(megacore::is_megacore_preset("tpu_v7"));
-  CHECK_FALSE(megacore::is_megacore_preset("h100_sxm5"));
   const auto m = megacore::map_gemm(row);
   REQUIRE(std::holds_alternative<validation::SimCase>(m));
-  const auto& c = std::get<validation::SimCase>(m);
-  auto has = [&](const std::string& o) { return std::find(c.overrides.begin(), c.overrides.end(), o) != c.overrides.end(); };
-  CHECK(has("system=megacore"));
-  CHECK(has("chip.cores=1"));  // one JAX device = one TensorCore
-  CHECK(has("workload.name=gemm"));
-  CHECK(has("workload.BLOCK_M=1024"));
-  CHECK(has("workload.BLOCK_K=512"));
+  return std::get<validation::SimCase>(m).overrides;
+}
+bool has(const std::vector<std::string>& v, const std::string& o) { return std::find(v.begin(), v.end(), o) != v.end(); }
+}  // namespace
+
+TEST_CASE("megacore: TPU calibration rows map onto the megacore system", "[megacore][mapper]") {
+  CHECK(megacore::is_megacore_preset("tpu_v7"));
+  CHECK_FALSE(megacore::is_megacore_preset("h100_sxm5"));
+  const auto o = mapped_gemm("tpu_v7", "4096");
+  CHECK(has(o, "system=megacore"));
+  CHECK(has(o, "chip.cores=1"));  // one JAX device = one TensorCore
+  CHECK(has(o, "workload.name=gemm"));
+  CHECK(has(o, "workload.BLOCK_M=1024"));
+  CHECK(has(o, "workload.BLOCK_K=512"));
 }
 
 TEST_CASE("megacore: GEMM blocks fit the compiler's scoped-VMEM limit, not the whole VMEM", "[megacore][mapper]") {
   // tpu_v6e has 128 MiB of VMEM (2048^2 blocks would fit: 2 x 36 MiB) but XLA's default scoped limit is 32 MiB.
-  validation::ReferenceRow row;
-  row.id = "tpuv6e-gemm-bf16-8192-wall";
-  row.preset = "tpu_v6e";
-  row.workload = "gemm";
-  row.params = {{"M", "8192"}, {"N", "8192"}, {"K", "8192"}, {"dtype_in", "bf16"}, {"cores", "1"}};
-  row.unit = "TFLOPS";
-  const auto m = megacore::map_gemm(row);
-  REQUIRE(std::holds_alternative<validation::SimCase>(m));
-  const auto& o = std::get<validation::SimCase>(m).overrides;
-  CHECK(std::find(o.begin(), o.end(), "workload.BLOCK_M=1024") != o.end());
-  CHECK(std::find(o.begin(), o.end(), "workload.BLOCK_N=1024") != o.end());
+  const auto o = mapped_gemm("tpu_v6e", "8192");
+  CHECK(has(o, "workload.BLOCK_M=1024"));
+  CHECK(has(o, "workload.BLOCK_N=1024"));
 }
