@@ -1,6 +1,6 @@
 // Simulation speed of the SIMT GPU model on a whole GEMM kernel: `bench_simt_gemm [M N K] [preset]` runs
-// the workload library's warp-specialised GEMM (gemm_ws, 128x256x64 tiles, 4 stages, bf16 -> f32 -> bf16:
-// the configuration the validation mappers use) on the `gpu` system of the preset (default h100_sxm5 with
+// the workload library's warp-specialised GEMM (gemm_ws, 128x256x64 tiles, 4 stages, clusters of 2 sharing
+// B by TMA multicast, bf16 -> f32 -> bf16: the configuration the validation mappers use on sm_90) on the `gpu` system of the preset (default h100_sxm5 with
 // the sm90_core SM layer) and prints wall time, simulated warp instructions per second, simulated
 // SM-cycles per second, peak resident memory and where the component ticks went.
 #include <sys/resource.h>
@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
   RunRequest r;
   r.presets = {preset, "sm90_core"};
   r.overrides = {"workload.name=gemm_ws", "workload.M=" + M, "workload.N=" + N, "workload.K=" + K,
-                 "workload.BLOCK_M=128", "workload.BLOCK_N=256", "workload.BLOCK_K=64", "workload.stages=4",
+                 "workload.BLOCK_M=128", "workload.BLOCK_N=256", "workload.BLOCK_K=64", "workload.stages=4", "workload.cluster_m=2",
                  "workload.dtype_in=bf16", "workload.dtype_out=bf16", "workload.inputs=zero", "sim.heartbeat=0s"};
   try {
     const auto t0 = std::chrono::steady_clock::now();

@@ -178,7 +178,13 @@ std::vector<OpcodeInfo> build_table() {
                "write x at tile coordinates (i, j, ...); elements outside the tensor are dropped",
                {C::global_memory, 0, "bytes = tile bytes (written)"}, "%ts = store %y, %Y[%i, %j]"});
   t.push_back({OpId::copy_async, "copy_async", OpClass::sync, "buf: global[i, j, ...]",
-               "written tile type @scratch, !token", 1, -1, 0, 1, R::copy_async, "", {}, T::must_wait,
+               "written tile type @scratch, !token", 1, -1, 0, 1, R::copy_async, "",
+               {{"multicast", K::word, false, "none", {"none", "cluster", "axis0", "axis1", "axis2"},
+                 "programs of the cluster that copy this same tile, fetched once for all of them (TMA "
+                 "multicast): cluster = every program of the cluster, axisD = the programs whose cluster "
+                 "coordinates differ only along axis D. Each fetches a share and delivers it to every "
+                 "sharer's scratch; values are those of a plain copy"}},
+               T::must_wait,
                "bulk asynchronous copy (TMA/DMA) of a tile into scratch; the tile may be read only after "
                "its token is waited on (wait, or after(...) of a memory op)",
                {C::global_memory, 0, "bytes = tile bytes (read)"},

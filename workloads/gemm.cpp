@@ -30,6 +30,8 @@ struct GemmConfig {
   int64_t m = 0, n = 0, k = 0;
   int64_t bm = 0, bn = 0, bk = 0;
   int64_t split_k = 1;
+  int64_t cluster_m = 1;  // gemm_ws: programs per cluster along M (B multicast)
+  int64_t cluster_n = 1;  // gemm_ws: programs per cluster along N (A multicast)
   DType in = DType::bf16, acc = DType::f32, out = DType::bf16;
   MmaOptions mma;
 };
@@ -106,6 +108,10 @@ class GemmWorkload final : public Workload {
     };
     for (ParamSpec& s : mma_model_params()) p.push_back(s);
     if (splitk) p.push_back({"split_k", "4", "3", "programs sharing one output tile's K loop", {}});
+    if (v_ == GemmVariant::ws) {
+      p.push_back({"cluster_m", "1", "2", "programs per cluster along M, sharing each B tile (TMA multicast)", {}});
+      p.push_back({"cluster_n", "1", "1", "programs per cluster along N, sharing each A tile (TMA multicast)", {}});
+    }
     if (v_ == GemmVariant::epilogue)
       p.push_back({"activation", "gelu", "", "activation after the bias add",
                    {"relu", "gelu", "gelu_tanh", "silu", "sigmoid", "tanh"}});
@@ -133,6 +139,17 @@ class GemmWorkload final : public Workload {
     if (v_ == GemmVariant::ws && c.bm % 2 != 0)
       config_fail(p, "BLOCK_M (" + std::to_string(c.bm) + ") must be even: two consumers take half the rows each");
     int_in(p, "stages", 1, 64);
+    if (v_ == GemmVariant::ws) {
+      c.cluster_m = int_in(p, "cluster_m", 1, 16);
+      c.cluster_n = int_in(p, "cluster_n", 1, 16);
+      const std::int64_t tiles_m = (c.m + c.bm - 1) / c.bm, tiles_n = (c.n + c.bn - 1) / c.bn;
+      if (tiles_m % c.cluster_m != 0)
+        config_fail(p, "cluster_m (" + std::to_string(c.cluster_m) + ") must divide the " + std::to_string(tiles_m) +
+                           " output-tile rows (M / BLOCK_M rounded up)");
+      if (tiles_n % c.cluster_n != 0)
+        config_fail(p, "cluster_n (" + std::to_string(c.cluster_n) + ") must divide the " + std::to_string(tiles_n) +
+                           " output-tile columns (N / BLOCK_N rounded up)");
+    }
     return c;
   }
 
@@ -141,6 +158,10 @@ class GemmWorkload final : public Workload {
     TemplateArgs args;
     args.kernel = name();
     args.bake = {{"BM", c.bm}, {"BN", c.bn}, {"BK", c.bk}};
+    if (v_ == GemmVariant::ws) {
+      args.bake["CM"] = c.cluster_m;
+      args.bake["CN"] = c.cluster_n;
+    }
     switch (v_) {
       case GemmVariant::plain:
       case GemmVariant::ws: args.dtypes = {{DType::bf16, c.in}, {DType::f32, c.acc}, {DType::f16, c.out}}; break;
@@ -162,6 +183,10 @@ class GemmWorkload final : public Workload {
     WorkloadBuild b = start_build(p, tmpl, args);
     b.scalars = {{"M", c.m}, {"N", c.n}, {"K", c.k}, {"BM", c.bm}, {"BN", c.bn}, {"BK", c.bk}};
     if (v_ == GemmVariant::splitk) b.scalars["SPLIT_K"] = c.split_k;
+    if (v_ == GemmVariant::ws) {
+      b.scalars["CM"] = c.cluster_m;
+      b.scalars["CN"] = c.cluster_n;
+    }
     b.interpreter.mma = c.mma;
     // gemm_ws: the second consumer's half of a bottom edge tile can lie wholly below M (its store then
     // writes nothing, per the out-of-bounds rule), so whole-tile-outside accesses are legitimate here.
@@ -169,7 +194,10 @@ class GemmWorkload final : public Workload {
     b.shape = "M=" + std::to_string(c.m) + " N=" + std::to_string(c.n) + " K=" + std::to_string(c.k) + " " +
               dtype_name(c.in) + "->" + dtype_name(c.acc) + "->" + dtype_name(c.out) + ", tiles " +
               std::to_string(c.bm) + "x" + std::to_string(c.bn) + "x" + std::to_string(c.bk) +
-              (v_ == GemmVariant::splitk ? ", split_k " + std::to_string(c.split_k) : "");
+              (v_ == GemmVariant::splitk ? ", split_k " + std::to_string(c.split_k) : "") +
+              (c.cluster_m * c.cluster_n > 1
+                   ? ", clusters of " + std::to_string(c.cluster_m) + "x" + std::to_string(c.cluster_n) + " (multicast)"
+                   : "");
     return b;
   }
 

@@ -1,6 +1,7 @@
 #include "arch/memory/copy_engine.hpp"
 
 #include <algorithm>
+#include <sstream>
 
 #include "sim/clock_domain.hpp"
 #include "sim/component_registry.hpp"
@@ -11,6 +12,12 @@ namespace tilesim {
 namespace {
 const RegisterComponent<CopyEngine> kRegistration(
     "copy_engine", "TMA/DMA copy engine: copy commands -> line requests, scratch writes, completion signal");
+
+std::string hex(std::uint64_t v) {
+  std::ostringstream o;
+  o << "0x" << std::hex << v;
+  return o.str();
+}
 }
 
 std::vector<CopyPiece> split_copy(const CopyCommand& c, std::uint32_t line_bytes) {
@@ -62,9 +69,99 @@ CopyEngine::CopyEngine(const ComponentContext& ctx)
       st_command_cycles_(stats().distribution("command_cycles", "cycles", "cycles from command arrival to completion")),
       st_line_latency_(stats().distribution("line_latency", "cycles",
                                             "cycles from a line request's issue to its global-memory response (loaded "
-                                            "latency of the hierarchy below the engine)")) {
+                                            "latency of the hierarchy below the engine)")),
+      st_multicast_commands_(stats().counter("multicast_commands", "", "multicast loads (this core's copy of a shared box)")),
+      st_multicast_sent_(stats().counter("multicast_bytes_sent", "B", "bytes this engine fetched and delivered to peer cores")),
+      st_multicast_received_(stats().counter("multicast_bytes_received", "B", "bytes peer cores fetched for this core")) {
   mem_out_.add_port(&mem_req);
   scratch_out_.add_port(&scratch_req);
+  mcast_out_.add_port(&mcast_out);
+}
+
+void CopyEngine::accept(CopyCommand cmd, std::uint64_t now) {
+  Active a;
+  a.cmd = std::move(cmd);
+  std::vector<CopyPiece> all = split_copy(a.cmd, line_bytes_);
+  if (all.empty()) panic(name(), ": copy command ", a.cmd.id, " moves no bytes");
+  if (a.cmd.is_multicast()) {
+    const CopyMulticast& mc = a.cmd.multicast;
+    if (a.cmd.direction != CopyDirection::to_scratch)
+      panic(name(), ": copy command ", a.cmd.id, " multicasts a store (only loads into scratch multicast)");
+    if (mc.slice >= mc.cores.size()) panic(name(), ": multicast slice ", mc.slice, " of ", mc.cores.size(), " cores");
+    // This core's share: a contiguous run of the box's pieces, the same split on every core.
+    const std::size_t n = all.size(), c = mc.cores.size();
+    const std::size_t lo = n * mc.slice / c, hi = n * (mc.slice + 1) / c;
+    a.pieces.assign(all.begin() + static_cast<std::ptrdiff_t>(lo), all.begin() + static_cast<std::ptrdiff_t>(hi));
+    std::uint64_t own = 0;
+    for (const CopyPiece& p : a.pieces) own += p.bytes;
+    a.inbound_expected = a.cmd.bytes() - own;
+    Receipt& r = receipts_[mc.key];
+    if (r.has_command) panic(name(), ": two copy commands under one multicast key");
+    r.has_command = true;
+    r.expected = a.inbound_expected;
+    check_box(r, a.cmd.global_addr, mc.cores[mc.slice]);
+    if (r.received > r.expected)
+      throw SimulationError(cat(name(), ": peers delivered ", r.received, " B for a multicast box that expects ",
+                                r.expected, " B from them (the cluster's copies of it differ in size)"));
+    ++st_multicast_commands_;
+  } else {
+    a.pieces = std::move(all);
+  }
+  a.start_cycle = now + issue_latency_;
+  if (next_seq_ + 1 >= (std::uint64_t{1} << 31)) panic(name(), ": more than 2^31 copy commands (piece tags hold 31 bits)");
+  commands_.push_back(std::move(a));
+  ++next_seq_;
+}
+
+void CopyEngine::check_box(Receipt& r, std::uint64_t box_addr, std::uint32_t core) const {
+  if (!r.box_named) {
+    r.box_named = true;
+    r.box_addr = box_addr;
+    r.named_by = core;
+    return;
+  }
+  if (r.box_addr != box_addr)
+    throw SimulationError(cat(name(), ": the cores of a multicast load disagree on the box: core ", r.named_by,
+                              " loads global address ", hex(r.box_addr), ", core ", core, " ", hex(box_addr),
+                              " (every program sharing a multicast copy_async must copy the same tile)"));
+}
+
+bool CopyEngine::finished(const Active& a) const {
+  if (a.pieces_done != a.pieces.size()) return false;
+  if (!a.cmd.is_multicast()) return true;
+  return receipts_.at(a.cmd.multicast.key).received == a.inbound_expected;
+}
+
+void CopyEngine::deliver_to_peers(const Active& a, const MemRequest& read, std::uint64_t now) {
+  const CopyMulticast& mc = a.cmd.multicast;
+  for (std::uint32_t i = 0; i < mc.cores.size(); ++i) {
+    if (i == mc.slice) continue;
+    MulticastPiece m;
+    m.key = mc.key;
+    m.from = mc.cores[mc.slice];
+    m.to = mc.cores[i];
+    m.box_addr = a.cmd.global_addr;
+    m.scratch_addr = tag_low(read.tag);
+    m.bytes = read.bytes;
+    m.issued = clock().now_tick();
+    st_multicast_sent_ += read.bytes;
+    mcast_out_.send_now(0, now, m, Priority::request);
+  }
+}
+
+void CopyEngine::receive_piece(const MulticastPiece& m, std::uint64_t now) {
+  Receipt& r = receipts_[m.key];
+  check_box(r, m.box_addr, m.from);
+  const std::uint64_t id = next_inbound_++;
+  inbound_writes_.emplace(id, InboundWrite{m.key, m.bytes});
+  ScratchRequest w;
+  w.req.addr = m.scratch_addr;
+  w.req.bytes = m.bytes;
+  w.req.op = MemOp::write;
+  w.req.tag = kInboundTag | id;
+  w.req.source = source_id_;
+  w.req.issued = clock().now_tick();
+  scratch_out_.send_now(0, now, std::move(w), Priority::request);
 }
 
 CopyEngine::Active* CopyEngine::active_by_seq(std::uint64_t seq) {
@@ -76,9 +173,14 @@ void CopyEngine::piece_done(std::uint64_t seq, std::uint64_t now) {
   Active* a = active_by_seq(seq);
   if (!a) panic(name(), ": piece of unknown command ", seq);
   ++a->pieces_done;
+  retire_finished(now);
+}
+
+void CopyEngine::retire_finished(std::uint64_t now) {
   // Retire finished commands from the front, in order.
-  while (!commands_.empty() && commands_.front().pieces_done == commands_.front().pieces.size()) {
+  while (!commands_.empty() && finished(commands_.front())) {
     Active& f = commands_.front();
+    if (f.cmd.is_multicast()) receipts_.erase(f.cmd.multicast.key);
     CopyDone d{f.cmd.id, f.cmd.issued, f.cmd.bytes(), static_cast<std::uint32_t>(f.pieces.size())};
     ++st_commands_;
     st_bytes_ += f.cmd.bytes();
@@ -119,19 +221,11 @@ void CopyEngine::issue_piece(const Active& a, std::uint64_t command_seq, std::ui
 
 bool CopyEngine::tick(Cycle now_cycle) {
   const std::uint64_t now = now_cycle.value;
-  while (cmd.ready()) {
-    Active a;
-    a.cmd = cmd.pop();
-    a.pieces = split_copy(a.cmd, line_bytes_);
-    a.start_cycle = now + issue_latency_;
-    if (a.pieces.empty()) panic(name(), ": copy command ", a.cmd.id, " moves no bytes");
-    if (next_seq_ + 1 >= (std::uint64_t{1} << 32)) panic(name(), ": more than 2^32 copy commands (piece tags hold 32 bits)");
-    commands_.push_back(std::move(a));
-    ++next_seq_;
-  }
+  while (cmd.ready()) accept(cmd.pop(), now);
+  while (mcast_in.ready()) receive_piece(mcast_in.pop(), now);
   while (mem_resp.ready()) {
     const MemResponse m = mem_resp.pop();
-    command_of(m.req.tag, "global");
+    const Active& a = command_of(m.req.tag, "global");
     st_line_latency_.sample(static_cast<double>(now - clock().cycle_at_or_after(m.req.issued).value));
     if (m.req.op == MemOp::read) {  // to_scratch: the data now goes into the scratch
       ScratchRequest w;
@@ -142,6 +236,7 @@ bool CopyEngine::tick(Cycle now_cycle) {
       w.req.source = source_id_;
       w.req.issued = clock().now_tick();
       scratch_out_.send_now(0, now, std::move(w), Priority::request);
+      if (a.cmd.is_multicast()) deliver_to_peers(a, m.req, now);
     } else {  // from_scratch: the write is acknowledged
       --in_flight_;
       piece_done(tag_command(m.req.tag), now);
@@ -149,6 +244,19 @@ bool CopyEngine::tick(Cycle now_cycle) {
   }
   while (scratch_resp.ready()) {
     const MemResponse m = scratch_resp.pop();
+    if (m.req.tag & kInboundTag) {  // a peer's multicast piece landed here
+      const auto it = inbound_writes_.find(m.req.tag & ~kInboundTag);
+      if (it == inbound_writes_.end()) panic(name(), ": scratch answer for an unknown multicast piece");
+      Receipt& r = receipts_[it->second.key];
+      r.received += it->second.bytes;
+      st_multicast_received_ += it->second.bytes;
+      inbound_writes_.erase(it);
+      if (r.has_command && r.received > r.expected)
+        throw SimulationError(cat(name(), ": peers delivered ", r.received, " B for a multicast box that expects ",
+                                  r.expected, " B from them (the cluster's copies of it differ in size)"));
+      retire_finished(now);
+      continue;
+    }
     Active& a = command_of(m.req.tag, "scratch");
     if (m.req.op == MemOp::write) {  // to_scratch: landed
       --in_flight_;
@@ -185,6 +293,7 @@ bool CopyEngine::tick(Cycle now_cycle) {
   }
   mem_out_.drain(now);
   scratch_out_.drain(now);
+  mcast_out_.drain(now);
 
   bool can_cut = false;
   for (std::size_t i = 0; i < commands_.size(); ++i) {
@@ -196,7 +305,8 @@ bool CopyEngine::tick(Cycle now_cycle) {
     }
   }
   if (can_cut) return true;
-  const std::uint64_t next = std::min({next_start, done_queue_.next_cycle(), mem_out_.next_cycle(), scratch_out_.next_cycle()});
+  const std::uint64_t next = std::min({next_start, done_queue_.next_cycle(), mem_out_.next_cycle(), scratch_out_.next_cycle(),
+                                      mcast_out_.next_cycle()});
   if (next != DelayHeap<int>::kNone) {
     if (next <= now + 1) return true;
     wake_at(Cycle(next));
@@ -205,7 +315,11 @@ bool CopyEngine::tick(Cycle now_cycle) {
 }
 
 std::string CopyEngine::waiting_on() const {
-  return cat(commands_.size(), " commands open, ", in_flight_, " pieces in flight (global reads/writes or scratch)");
+  std::size_t waiting = 0;
+  for (const Active& a : commands_)
+    if (a.cmd.is_multicast() && a.pieces_done == a.pieces.size() && !finished(a)) ++waiting;
+  return cat(commands_.size(), " commands open, ", in_flight_, " pieces in flight (global reads/writes or scratch)",
+             waiting ? cat(", ", waiting, " multicast boxes waiting for pieces from peer cores") : std::string());
 }
 
 }  // namespace tilesim

@@ -7,9 +7,15 @@
 //   from_scratch: scratch read -> global write -> write acknowledged -> piece done
 // A command starts `issue_latency` cycles after it arrives (descriptor fetch and decode); commands are
 // processed in order, their pieces overlapping.
+//   multicast (to_scratch with CopyCommand::multicast): the engine fetches only its slice of the box's
+//   pieces; each piece read goes into its own scratch and, as a MulticastPiece on `mcast_out`, to every
+//   peer core's engine (through the cluster network). Pieces arriving on `mcast_in` are written into this
+//   scratch and counted towards this engine's command with the same key (they may come before it: they
+//   are counted ahead). A multicast command completes when its own slice and every peer's have landed.
 #pragma once
 
 #include <deque>
+#include <unordered_map>
 #include <vector>
 
 #include "arch/memory/messages.hpp"
@@ -33,7 +39,9 @@ class CopyEngine final : public Component {
   explicit CopyEngine(const ComponentContext& ctx);
 
   bool tick(Cycle now) override;
-  bool busy() const override { return !commands_.empty() || in_flight_ > 0 || !done_queue_.empty(); }
+  bool busy() const override {
+    return !commands_.empty() || in_flight_ > 0 || !done_queue_.empty() || !inbound_writes_.empty() || !mcast_out_.empty();
+  }
   std::string waiting_on() const override;
 
   InPort<CopyCommand> cmd{*this, "cmd", "CopyCommand"};
@@ -42,6 +50,8 @@ class CopyEngine final : public Component {
   InPort<MemResponse> mem_resp{*this, "mem_resp", "MemResponse"};
   OutPort<ScratchRequest> scratch_req{*this, "scratch_req", "ScratchRequest"};
   InPort<MemResponse> scratch_resp{*this, "scratch_resp", "MemResponse"};
+  OutPort<MulticastPiece> mcast_out{*this, "mcast_out", "MulticastPiece"};
+  InPort<MulticastPiece> mcast_in{*this, "mcast_in", "MulticastPiece"};
 
  private:
   struct Active {
@@ -50,8 +60,29 @@ class CopyEngine final : public Component {
     std::size_t next_piece = 0;
     std::size_t pieces_done = 0;
     std::uint64_t start_cycle = 0;
+    std::uint64_t inbound_expected = 0;  // multicast: bytes the peers deliver
   };
+  /// What has arrived from peers for one multicast key (before or after this engine's own command).
+  struct Receipt {
+    std::uint64_t received = 0;     // bytes written into the scratch
+    std::uint64_t expected = 0;     // bytes the peers owe (known once this engine's command arrived)
+    bool has_command = false;
+    bool box_named = false;
+    std::uint64_t box_addr = 0;     // the box's global address, as the first to name it gave it
+    std::uint32_t named_by = 0;     // the core that gave box_addr
+  };
+  struct InboundWrite {
+    MulticastKey key;
+    std::uint32_t bytes = 0;
+  };
+  void accept(CopyCommand cmd, std::uint64_t now);
   void piece_done(std::uint64_t command_seq, std::uint64_t now);
+  void retire_finished(std::uint64_t now);
+  bool finished(const Active& a) const;
+  /// Peers must load the same box under one key: a disagreement is a kernel error, named here.
+  void check_box(Receipt& r, std::uint64_t box_addr, std::uint32_t core) const;
+  void deliver_to_peers(const Active& a, const MemRequest& read, std::uint64_t now);
+  void receive_piece(const MulticastPiece& m, std::uint64_t now);
   Active* active_by_seq(std::uint64_t seq);
   void issue_piece(const Active& a, std::uint64_t command_seq, std::uint32_t index, std::uint64_t now);
   /// A piece's tag names its command and, for to_scratch, its scratch address (from_scratch: its index
@@ -59,6 +90,8 @@ class CopyEngine final : public Component {
   static std::uint64_t piece_tag(std::uint64_t command_seq, std::uint32_t low) { return (command_seq + 1) << 32 | low; }
   static std::uint64_t tag_command(std::uint64_t tag) { return (tag >> 32) - 1; }
   static std::uint32_t tag_low(std::uint64_t tag) { return static_cast<std::uint32_t>(tag); }
+  /// Scratch writes of pieces from peers carry this bit and an index into inbound_writes_.
+  static constexpr std::uint64_t kInboundTag = std::uint64_t{1} << 63;
   /// The open command a response's tag names (panics when there is none).
   Active& command_of(std::uint64_t tag, const char* from);
 
@@ -74,12 +107,19 @@ class CopyEngine final : public Component {
   DelayHeap<CopyDone> done_queue_;
   OutputQueues<MemRequest> mem_out_;
   OutputQueues<ScratchRequest> scratch_out_;
+  OutputQueues<MulticastPiece> mcast_out_;
+  std::unordered_map<MulticastKey, Receipt, MulticastKeyHash> receipts_;
+  std::unordered_map<std::uint64_t, InboundWrite> inbound_writes_;
+  std::uint64_t next_inbound_ = 0;
 
   Counter& st_commands_;
   Counter& st_line_requests_;
   Counter& st_bytes_;
   Distribution& st_command_cycles_;
   Distribution& st_line_latency_;
+  Counter& st_multicast_commands_;
+  Counter& st_multicast_sent_;
+  Counter& st_multicast_received_;
 };
 
 }  // namespace tilesim

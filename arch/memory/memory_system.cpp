@@ -119,6 +119,8 @@ ParamSchema cluster_schema() {
   ParamSchema s;
   s.quantity("latency", UnitKind::cycles, "70", "one-way cycles to another core's scratch", 1)
       .quantity("local_latency", UnitKind::cycles, "2", "one-way cycles to the own scratch through the window", 0)
+      .quantity("multicast_latency", UnitKind::cycles, "4",
+                "cycles a TMA multicast line takes from the fetching core to a peer core of its cluster", 0)
       .quantity("port_bytes_per_cycle", UnitKind::size, "32B", "per-core injection/ejection width per direction", 1)
       .quantity("group_bytes_per_cycle", UnitKind::size, "256B", "switching bandwidth shared by one group", 1)
       .quantity("window_bytes", UnitKind::size, "1MiB", "bytes of cluster window per core (>= scratch size)", 1);
@@ -319,7 +321,8 @@ MemorySystem build_memory_system(Simulator& sim, const SystemSections& cfg) {
 
   // Cluster network between cores' scratches.
   Texts np;
-  copy_params(np, cluster, {"latency", "local_latency", "port_bytes_per_cycle", "group_bytes_per_cycle", "window_bytes"});
+  copy_params(np, cluster, {"latency", "local_latency", "multicast_latency", "port_bytes_per_cycle", "group_bytes_per_cycle",
+                            "window_bytes"});
   np["cores"] = integer_text(cores);
   np["group_size"] = integer_text(group);
   np["header_bytes"] = noc.all().at("header_bytes").text;
@@ -337,6 +340,8 @@ MemorySystem build_memory_system(Simulator& sim, const SystemSections& cfg) {
     sim.connect(*scratches[c]->resp_ports[kScratchCopy], engines[c]->scratch_resp, link(*mem.core_clock));
     sim.connect(*net.scratch_ports[c], *scratches[c]->req_ports[kScratchCluster], link(*mem.core_clock));
     sim.connect(*scratches[c]->resp_ports[kScratchCluster], net.from_scratch, link(*mem.core_clock));
+    sim.connect(engines[c]->mcast_out, net.mcast_in, link(*mem.core_clock));
+    sim.connect(*net.engine_ports[c], engines[c]->mcast_in, link(*mem.core_clock));
 
     CoreMemoryPorts ports;
     ports.core = c;

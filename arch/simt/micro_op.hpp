@@ -59,6 +59,9 @@ struct GlobalAccess {
   std::uint32_t elem_bytes = 4;
   std::uint64_t scratch_offset = 0;      // program-relative scratch address (copies)
   bool add = false;                      // atomic add
+  std::int8_t multicast_axis = -1;       // copy_async multicast: -1 none, 0..2 the ranks along that cluster
+                                         // axis, 3 the whole cluster share one fetch
+  std::uint64_t multicast_seq = 0;       // the issuing group's count of multicast copies before this one
 };
 
 struct MicroOp {

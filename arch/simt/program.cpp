@@ -429,6 +429,10 @@ void GroupRunner::emit_copy(const isa::Op& op, const std::vector<const RtValue*>
   access->coord = tile_coords(k, op, in);
   access->tile_shape = eval_shape(k, rt, prog_.launch->symbols);
   access->elem_bytes = static_cast<std::uint32_t>(std::max(1, isa::bits(rt.dtype) / 8));
+  if (const isa::Attr* mc = op.attr("multicast"); mc && mc->word != "none") {
+    access->multicast_axis = static_cast<std::int8_t>(mc->word == "cluster" ? 3 : mc->word.back() - '0');
+    access->multicast_seq = multicast_copies_++;
+  }
   const std::int64_t bytes = shape_bytes(access->tile_shape, rt.dtype);
   std::vector<MicroOp*> srcs;
   std::vector<MicroOp*> held;  // references taken by scratch_for, dropped once the micro-ops hold their own

@@ -133,6 +133,7 @@ class GroupRunner {
   std::int64_t pipeline_stages_ = 1;  // stages of the innermost pipelined loop being expanded
   // channels: next item per channel (puts, gets, releases) and the readers of gotten items
   std::vector<std::int64_t> puts_, gets_, releases_, acquires_;
+  std::uint64_t multicast_copies_ = 0;  // multicast copy_async ops emitted (names them across the cluster)
   std::vector<std::deque<std::shared_ptr<ReaderList>>> gotten_;
   // scratch buffers of ops: per op, a ring of `stages` buffers with the readers of their contents
   struct Buffers {

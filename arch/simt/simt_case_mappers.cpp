@@ -3,8 +3,8 @@
 // preset with the SM layer of its architecture (arch/presets/sm80_core.yaml, sm90_core.yaml) on top.
 //
 // One kernel per workload for every row (no per-shape choices): GEMM rows run the workload library's
-// warp-specialised `gemm_ws` with 128x256 output tiles, 128-byte K tiles (64 bf16/f16 elements) and as
-// many stages (up to 4) as the SM's scratch holds, attention rows the warp-specialised `attention_ws` with
+// warp-specialised `gemm_ws` with 128x256 output tiles, 128-byte K tiles (64 bf16/f16 elements), as
+// many stages (up to 4) as the SM's scratch holds and, on sm_90, clusters of 2 sharing B (TMA multicast), attention rows the warp-specialised `attention_ws` with
 // 128-row query tiles and key tiles sized to the scratch, softmax rows `softmax` with row slices sized to
 // the register file (see the mappers). Instruction-level rows run the library's microbenchmarks long
 // enough that the constant part (copies in, result out) is below 1% of the measured time.
@@ -288,6 +288,12 @@ class GemmMapper final : public CaseMapper {
     const auto stages = static_cast<int>(std::min(4.0, std::floor(scratch / stage_bytes)));
     if (stages < 2) return cat("the SM's scratch (", scratch, " B) holds fewer than 2 GEMM stages of 48 KiB");
     set(c, "stages", std::to_string(stages));
+    // Clusters: on sm_90 (TMA multicast) two programs stacked along M share each B tile, as CUTLASS's and
+    // DeepGEMM's Hopper kernels do (cluster shape 2 x 1), whenever the output has an even number of tile
+    // rows; sm_80 and older have no clusters.
+    const auto tile_rows = static_cast<std::int64_t>(std::ceil(row.param_number("M") / 128));
+    const bool multicast = core_layer(row.preset) == "sm90_core" && tile_rows % 2 == 0;
+    set(c, "cluster_m", multicast ? "2" : "1");
     set(c, "inputs", row.param_or("inputs", "random"));
     use_tensor_clock(row, c);
     return c;

@@ -853,6 +853,28 @@ void Sm::issue_memory(Warp& w, MicroOp& m, std::uint32_t first, std::uint32_t n,
   (void)now;
 }
 
+CopyMulticast Sm::multicast_share(const ProgramState& p, int axis) const {
+  CopyMulticast share;
+  const std::vector<std::uint32_t>& cores = p.msg.cluster_cores;
+  if (cores.size() <= 1) return share;
+  if (axis == 3) {  // the whole cluster
+    share.cores = cores;
+    share.slice = p.msg.cluster_rank;
+    return share;
+  }
+  // Ranks are numbered axis 0 fastest; the sharers differ from this rank only in their coordinate on `axis`.
+  const std::array<std::int64_t, 3>& shape = p.launch->cluster;
+  std::int64_t stride = 1;
+  for (int d = 0; d < axis; ++d) stride *= shape[static_cast<std::size_t>(d)];
+  const std::int64_t rank = p.msg.cluster_rank;
+  const std::int64_t extent = shape[static_cast<std::size_t>(axis)];
+  const std::int64_t coord = rank / stride % extent;
+  const std::int64_t first = rank - coord * stride;
+  for (std::int64_t i = 0; i < extent; ++i) share.cores.push_back(cores.at(static_cast<std::size_t>(first + i * stride)));
+  share.slice = static_cast<std::uint32_t>(coord);
+  return share;
+}
+
 void Sm::issue_copy(Warp& w, MicroOp& m, Time now) {
   ProgramState& p = *w.prog;
   const GlobalAccess& a = *m.access;
@@ -865,6 +887,11 @@ void Sm::issue_copy(Warp& w, MicroOp& m, Time now) {
   const std::int64_t c0 = rank ? a.coord[rank - 1] * cols : 0;
   const std::int64_t c1 = rank ? std::min<std::int64_t>(c0 + cols, t.shape[rank - 1]) : 1;
   const std::uint64_t tile_row_bytes = static_cast<std::uint64_t>(cols) * a.elem_bytes;
+  // TMA multicast: every sharing rank issues the same boxes; each fetches its share for all of them.
+  CopyMulticast share;
+  if (a.multicast_axis >= 0 && m.kind == MicroKind::tma_load) share = multicast_share(p, a.multicast_axis);
+  const bool multicast = share.cores.size() > 1;
+  std::uint32_t box = 0;
   for (std::int64_t o = 0; o < outer && c1 > c0; ++o) {
     // Global coordinates of the outer dims.
     std::int64_t rem = o, elem = 0;
@@ -890,6 +917,17 @@ void Sm::issue_copy(Warp& w, MicroOp& m, Time now) {
       c.cmd.rows = static_cast<std::uint32_t>(nrows);
       c.cmd.row_bytes = static_cast<std::uint32_t>((c1 - c0) * a.elem_bytes);
       c.cmd.pitch = rank >= 2 ? static_cast<std::uint64_t>(t.strides[rank - 2]) * a.elem_bytes : c.cmd.row_bytes;
+      if (multicast) {
+        if (p.msg.launch >= (1u << 20) || p.msg.cluster >= (std::int64_t{1} << 40) || w.group->index() >= (1u << 12) ||
+            a.multicast_seq >= (std::uint64_t{1} << 36) || box >= (1u << 16))
+          throw SimulationError(cat(name(), ": kernel ", p.launch->name, ": too many launches, clusters or multicast "
+                                    "copies to name each multicast box (limits 2^20, 2^40, 2^36)"));
+        c.cmd.multicast.key.cluster = std::uint64_t{p.msg.launch} << 40 | static_cast<std::uint64_t>(p.msg.cluster);
+        c.cmd.multicast.key.box = std::uint64_t{w.group->index()} << 52 | a.multicast_seq << 16 | box;
+        c.cmd.multicast.cores = share.cores;
+        c.cmd.multicast.slice = share.slice;
+      }
+      ++box;
       c.op = &m;
       c.prog = &p;
       pool_.add_ref(&m);

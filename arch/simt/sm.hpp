@@ -139,6 +139,9 @@ class Sm final : public core::Core {
   void skip_leader_only(Warp& w);
   void issue_memory(Warp& w, MicroOp& m, std::uint32_t first, std::uint32_t n, Time now);
   void issue_copy(Warp& w, MicroOp& m, Time now);
+  /// The cores that share a multicast copy of program `p` (`axis` 0..2 or 3 = the whole cluster) and
+  /// this program's slice; no cores when it runs without a cluster.
+  CopyMulticast multicast_share(const ProgramState& p, int axis) const;
   void enqueue_wgmma(Warp& w, MicroOp& m, Time now);
   void arrive_barrier(Warp& w, std::uint32_t slot, BarrierState& b, std::uint32_t expected, Time now);
   bool stage_free(const ProgramState& p, const MicroOp& m, Time now, Time& at) const;

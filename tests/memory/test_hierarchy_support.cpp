@@ -128,6 +128,7 @@ CopyDriver& run_copy_commands(Simulator& sim, ClockDomain& clk, CopyEngine& engi
   sim.connect(memory_resp, engine.mem_resp, LinkParams{response_cycles * cycle, 0, 0});
   sim.connect(engine.scratch_req, *scratch.req_ports[0], LinkParams{cycle, 0, 0});
   sim.connect(*scratch.resp_ports[0], engine.scratch_resp, LinkParams{cycle, 0, 0});
+  sim.connect(engine.mcast_out, engine.mcast_in, LinkParams{cycle, 0, 0});  // no multicast here: unused loop
   REQUIRE(sim.run().completed);
   return driver;
 }

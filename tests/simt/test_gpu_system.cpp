@@ -188,3 +188,27 @@ TEST_CASE("a warp-specialised producer keeps every stage's copies in flight (put
   REQUIRE(kernel_cycles > 0);
   CHECK(busy / kernel_cycles > 0.8);
 }
+
+TEST_CASE("multicast over cluster axes cuts gemm_ws's copy-engine line requests by the shared tiles",
+          "[gpu][multicast]") {
+  // gemm_ws 512 x 512 x 512 bf16, 128 x 256 tiles, K tiles of 64: 8 programs x 8 K steps, each loading A
+  // (128 rows x 128 B = 128 lines) and B (64 rows x 512 B = 256 lines): 384 lines per step without
+  // clusters. The CM programs of a cluster column share B (each fetches 1/CM of it), the CN programs of a
+  // cluster row share A (1/CN each), while every SM's scratch still receives both whole tiles.
+  struct Shape {
+    int cm, cn;
+    double lines_per_step, received_per_step;  // line requests; bytes from peers
+  };
+  for (const Shape& sh : {Shape{1, 1, 384, 0}, Shape{2, 1, 128 + 128, 128 * 128}, Shape{1, 2, 64 + 256, 64 * 128},
+                          Shape{2, 2, 64 + 128, (64 + 128) * 128}}) {
+    const fs::path d = fresh_dir(cat("gemm_ws_multicast", sh.cm, sh.cn));
+    const Result r = run(cat("run -p h100_sxm5 -p sm90_core --set workload.name=gemm_ws --set workload.M=512 ",
+                             "--set workload.N=512 --set workload.K=512 --set workload.BLOCK_N=256 ",
+                             "--set workload.cluster_m=", sh.cm, " --set workload.cluster_n=", sh.cn, " -q -o ", d.string()));
+    INFO(sh.cm << "x" << sh.cn << " clusters\n" << r.output);
+    REQUIRE(r.code == 0);
+    const auto stats = nlohmann::json::parse(slurp(d / "stats.json"));
+    CHECK(sum_stat(stats, "copy_engine", "line_requests") == 8 * 8 * sh.lines_per_step);
+    CHECK(sum_stat(stats, "copy_engine", "multicast_bytes_received") == 8 * 8 * sh.received_per_step);
+  }
+}

@@ -86,6 +86,18 @@ TEST_CASE("timed warp-specialised GEMM (roles + channels) matches the interprete
   CHECK(r.mismatches == 0);
 }
 
+TEST_CASE("timed warp-specialised GEMM with multicast over 2 x 2 clusters matches the interpreter",
+          "[sm][values][multicast]") {
+  // Each program's A and B tiles come half from its own copy engine and half from a peer's; the values
+  // must not depend on it. 4 programs of one cluster on 4 SMs.
+  simt_test::RigOptions o;
+  o.cores = 4;
+  const Outcome r = timed_vs_interpreter("gemm_ws", {{"cluster_m", "2"}, {"cluster_n", "2"}}, o);
+  INFO(r.first);
+  CHECK(r.elements > 0);
+  CHECK(r.mismatches == 0);
+}
+
 TEST_CASE("timed attention forward matches the interpreter", "[sm][values]") {
   const Outcome r = timed_vs_interpreter("attention_fwd", {}, two_sms());
   INFO(r.first);
