@@ -1,4 +1,5 @@
-// The GEMM family: gemm, gemm_splitk, gemm_ws (warp-specialised), gemm_epilogue (bias + activation).
+// The GEMM family: gemm, gemm_splitk, gemm_ws (warp-specialised), gemm_epilogue (bias + activation),
+// gemm_fp8_scaled (DeepGEMM's block-scaled FP8 GEMM with promotion of each K block's partial sum).
 //
 // Reference numerics (bit-for-bit with the kernels): products of the inputs are exact; per output
 // element the accumulator starts at 0 and takes the products in ascending k, which is the order of the
@@ -12,6 +13,8 @@
 // and truncated to acc_mantissa_bits. The output is the accumulator rounded to dtype_out.
 // gemm_splitk: each split accumulates its K range from 0 as above; the partial sums are added into C (f32,
 // initially 0) in split order, which is the interpreter's program order (split is grid axis 2).
+// gemm_fp8_scaled: B is [N, K]; per 128-wide K block the partial sum is accumulated from 0 as above, then
+// acc = fma(partial, f32(sa * sb), acc) rounded once to f32.
 #include <cmath>
 #include <limits>
 
@@ -24,7 +27,9 @@ namespace {
 
 using namespace isa;
 
-enum class GemmVariant { plain, splitk, ws, epilogue };
+enum class GemmVariant { plain, splitk, ws, epilogue, scaled };
+
+constexpr int64_t kScaleBlock = 128;  // gemm_fp8_scaled: K (and B's N) elements sharing one scale
 
 struct GemmConfig {
   int64_t m = 0, n = 0, k = 0;
@@ -43,6 +48,23 @@ double accumulate(const GemmConfig& c, const TileValue& a, const TileValue& b, i
   const double* bv = b.values().data() + j;
   const int64_t n = c.n;
   return reference_accumulate(c.acc, c.mma, 0.0, [&](int64_t k) { return av[k] * bv[k * n]; }, k0, k1);
+}
+
+/// gemm_fp8_scaled's output element (i, j) before the output rounding: B is [N, K]; each K block's partial
+/// sum from 0, promoted as acc = fma(partial, f32(sa * sb), acc), rounded once to f32.
+double scaled_accumulate(const GemmConfig& c, const TileValue& a, const TileValue& b, const TileValue& sa,
+                         const TileValue& sb, int64_t i, int64_t j) {
+  const double* av = a.values().data() + i * c.k;
+  const double* bv = b.values().data() + j * c.k;
+  const int64_t kb = (c.k + kScaleBlock - 1) / kScaleBlock;
+  double acc = 0.0;
+  for (int64_t blk = 0; blk < kb; ++blk) {
+    const int64_t k0 = blk * kScaleBlock, k1 = std::min(c.k, k0 + kScaleBlock);
+    const double partial = reference_accumulate(c.acc, c.mma, 0.0, [&](int64_t k) { return av[k] * bv[k]; }, k0, k1);
+    const double scale = round_to(DType::f32, sa.at(blk * c.m + i) * sb.at((j / kScaleBlock) * kb + blk));
+    acc = round_to(DType::f32, add_round_to_odd(partial * scale, acc));
+  }
+  return acc;
 }
 
 double activation(const std::string& name, double x) {
@@ -66,6 +88,7 @@ class GemmWorkload final : public Workload {
       case GemmVariant::splitk: return "gemm_splitk";
       case GemmVariant::ws: return "gemm_ws";
       case GemmVariant::epilogue: return "gemm_epilogue";
+      case GemmVariant::scaled: return "gemm_fp8_scaled";
     }
     return "";
   }
@@ -76,6 +99,8 @@ class GemmWorkload final : public Workload {
       case GemmVariant::splitk: return "C += A.B with the K loop split over programs, combined with atomic_add";
       case GemmVariant::ws: return "warp-specialised GEMM: a producer role feeds two consumer instances through channels";
       case GemmVariant::epilogue: return "C = act(A.B + bias) with the epilogue fused";
+      case GemmVariant::scaled:
+        return "block-scaled FP8 GEMM (DeepGEMM): C = (A*SA).(B*SB)^T, per-K-block partials promoted on the CUDA cores";
     }
     return "";
   }
@@ -84,22 +109,28 @@ class GemmWorkload final : public Workload {
 
   std::vector<ParamSpec> params() const override {
     const bool splitk = v_ == GemmVariant::splitk;
+    const bool scaled = v_ == GemmVariant::scaled;
+    const bool clustered = v_ == GemmVariant::ws || scaled;
     std::vector<ParamSpec> p = {
         {"M", "4096", "96", "rows of A and C", {}},
         {"N", "4096", "80", "columns of B and C", {}},
         {"K", "4096", "100", "columns of A, rows of B", {}},
-        {"dtype_in", "bf16", "", "dtype of A and B", {"bf16", "f16", "tf32", "f8e4m3", "f8e5m2", "f4e2m1", "i8"}},
+        {"dtype_in", scaled ? "f8e4m3" : "bf16", "", "dtype of A and B",
+         scaled ? std::vector<std::string>{"f8e4m3", "f8e5m2"}
+                : std::vector<std::string>{"bf16", "f16", "tf32", "f8e4m3", "f8e5m2", "f4e2m1", "i8"}},
         {"dtype_acc", "f32", "", "accumulator dtype",
          v_ == GemmVariant::plain || v_ == GemmVariant::ws ? std::vector<std::string>{"f32", "f16", "i32"}
                                                           : std::vector<std::string>{"f32"}},
         {"dtype_out", splitk ? "f32" : "bf16", "", "dtype of C",
-         splitk ? std::vector<std::string>{"f32"}
-                : std::vector<std::string>{"f32", "bf16", "f16", "f8e4m3", "f8e5m2", "i32"}},
+         splitk   ? std::vector<std::string>{"f32"}
+         : scaled ? std::vector<std::string>{"bf16", "f16", "f32"}
+                  : std::vector<std::string>{"f32", "bf16", "f16", "f8e4m3", "f8e5m2", "i32"}},
         {"BLOCK_M", "128", "64", "rows of the output tile of one program", {}},
         {"BLOCK_N", "128", "64", "columns of the output tile of one program", {}},
-        {"BLOCK_K", "64", "32", "K extent of one A/B tile", {}},
-        {"stages", v_ == GemmVariant::ws ? "4" : "3", "2",
-         v_ == GemmVariant::ws ? "stages of the producer/consumer channels" : "pipelining hint of the K loop", {}},
+        {"BLOCK_K", scaled ? "128" : "64", scaled ? "128" : "32",
+         scaled ? "K extent of one A/B tile: the scale block, 128" : "K extent of one A/B tile", {}},
+        {"stages", clustered ? "4" : "3", "2",
+         clustered ? "stages of the producer/consumer channels" : "pipelining hint of the K loop", {}},
         {"inputs", "random", "", "input values: random (uniform) or zero", {"random", "zero"}},
         label_param("impl", "cutlass", "the implementation a measurement used"),
         label_param("sms", "0", "SMs used when not all (0: all)"),
@@ -108,7 +139,7 @@ class GemmWorkload final : public Workload {
     };
     for (ParamSpec& s : mma_model_params()) p.push_back(s);
     if (splitk) p.push_back({"split_k", "4", "3", "programs sharing one output tile's K loop", {}});
-    if (v_ == GemmVariant::ws) {
+    if (clustered) {
       p.push_back({"cluster_m", "1", "2", "programs per cluster along M, sharing each B tile (TMA multicast)", {}});
       p.push_back({"cluster_n", "1", "1", "programs per cluster along N, sharing each A tile (TMA multicast)", {}});
     }
@@ -136,10 +167,18 @@ class GemmWorkload final : public Workload {
       config_fail(p, "the narrowed accumulator needs BLOCK_K (" + std::to_string(c.bk) +
                          ") to be a multiple of acc_block_k (" + std::to_string(c.mma.acc_block_k) +
                          ") so its blocks line up with the K tiles");
-    if (v_ == GemmVariant::ws && c.bm % 2 != 0)
+    if ((v_ == GemmVariant::ws || v_ == GemmVariant::scaled) && c.bm % 2 != 0)
       config_fail(p, "BLOCK_M (" + std::to_string(c.bm) + ") must be even: two consumers take half the rows each");
     int_in(p, "stages", 1, 64);
-    if (v_ == GemmVariant::ws) {
+    if (v_ == GemmVariant::scaled) {
+      if (c.bk != kScaleBlock)
+        config_fail(p, "BLOCK_K (" + std::to_string(c.bk) + ") must be the scale block, " +
+                           std::to_string(kScaleBlock) + ": each K tile is promoted with one scale per row");
+      if (kScaleBlock % c.bn != 0)
+        config_fail(p, "BLOCK_N (" + std::to_string(c.bn) + ") must divide " + std::to_string(kScaleBlock) +
+                           " so that a tile's columns share one scale block of B");
+    }
+    if (v_ == GemmVariant::ws || v_ == GemmVariant::scaled) {
       c.cluster_m = int_in(p, "cluster_m", 1, 16);
       c.cluster_n = int_in(p, "cluster_n", 1, 16);
       const std::int64_t tiles_m = (c.m + c.bm - 1) / c.bm, tiles_n = (c.n + c.bn - 1) / c.bn;
@@ -158,7 +197,7 @@ class GemmWorkload final : public Workload {
     TemplateArgs args;
     args.kernel = name();
     args.bake = {{"BM", c.bm}, {"BN", c.bn}, {"BK", c.bk}};
-    if (v_ == GemmVariant::ws) {
+    if (v_ == GemmVariant::ws || v_ == GemmVariant::scaled) {
       args.bake["CM"] = c.cluster_m;
       args.bake["CN"] = c.cluster_n;
     }
@@ -166,9 +205,10 @@ class GemmWorkload final : public Workload {
       case GemmVariant::plain:
       case GemmVariant::ws: args.dtypes = {{DType::bf16, c.in}, {DType::f32, c.acc}, {DType::f16, c.out}}; break;
       case GemmVariant::splitk: args.dtypes = {{DType::bf16, c.in}}; break;
-      case GemmVariant::epilogue: args.dtypes = {{DType::bf16, c.in}, {DType::f16, c.out}}; break;
+      case GemmVariant::epilogue:
+      case GemmVariant::scaled: args.dtypes = {{DType::bf16, c.in}, {DType::f16, c.out}}; break;
     }
-    if (v_ == GemmVariant::ws) args.channel_stages = p.integer("stages");
+    if (v_ == GemmVariant::ws || v_ == GemmVariant::scaled) args.channel_stages = p.integer("stages");
     else args.loop_stages = p.integer("stages");
     if (v_ == GemmVariant::epilogue) {
       const std::string act = p.text("activation");
@@ -183,14 +223,18 @@ class GemmWorkload final : public Workload {
     WorkloadBuild b = start_build(p, tmpl, args);
     b.scalars = {{"M", c.m}, {"N", c.n}, {"K", c.k}, {"BM", c.bm}, {"BN", c.bn}, {"BK", c.bk}};
     if (v_ == GemmVariant::splitk) b.scalars["SPLIT_K"] = c.split_k;
-    if (v_ == GemmVariant::ws) {
+    if (v_ == GemmVariant::ws || v_ == GemmVariant::scaled) {
       b.scalars["CM"] = c.cluster_m;
       b.scalars["CN"] = c.cluster_n;
+    }
+    if (v_ == GemmVariant::scaled) {
+      b.scalars["KB"] = (c.k + kScaleBlock - 1) / kScaleBlock;
+      b.scalars["NB"] = (c.n + kScaleBlock - 1) / kScaleBlock;
     }
     b.interpreter.mma = c.mma;
     // gemm_ws: the second consumer's half of a bottom edge tile can lie wholly below M (its store then
     // writes nothing, per the out-of-bounds rule), so whole-tile-outside accesses are legitimate here.
-    if (v_ == GemmVariant::ws) b.interpreter.check_bounds = false;
+    if (v_ == GemmVariant::ws || v_ == GemmVariant::scaled) b.interpreter.check_bounds = false;
     b.shape = "M=" + std::to_string(c.m) + " N=" + std::to_string(c.n) + " K=" + std::to_string(c.k) + " " +
               dtype_name(c.in) + "->" + dtype_name(c.acc) + "->" + dtype_name(c.out) + ", tiles " +
               std::to_string(c.bm) + "x" + std::to_string(c.bn) + "x" + std::to_string(c.bk) +
@@ -210,7 +254,14 @@ class GemmWorkload final : public Workload {
       // integers for i8, keeping i32 sums far from overflow.
       const double range = c.in == DType::i8 ? 8.0 : (bits(c.in) <= 8 ? 2.0 : 1.0);
       buf.tensors.at("A") = random_tensor(c.in, {c.m, c.k}, rng, -range, range);
-      buf.tensors.at("B") = random_tensor(c.in, {c.k, c.n}, rng, -range, range);
+      buf.tensors.at("B") = random_tensor(c.in, v_ == GemmVariant::scaled ? Shape{c.n, c.k} : Shape{c.k, c.n}, rng,
+                                          -range, range);
+    }
+    if (v_ == GemmVariant::scaled) {
+      // Scales as a quantiser makes them: positive, within a few binades of 1.
+      const int64_t kb = (c.k + kScaleBlock - 1) / kScaleBlock, nb = (c.n + kScaleBlock - 1) / kScaleBlock;
+      buf.tensors.at("SA") = random_tensor(DType::f32, {kb, c.m}, rng, 0.125, 4.0);
+      buf.tensors.at("SB") = random_tensor(DType::f32, {nb, kb}, rng, 0.125, 4.0);
     }
     if (v_ == GemmVariant::epilogue) buf.tensors.at("Bias") = random_tensor(DType::f32, {c.n}, rng, -1.0, 1.0);
     return buf;
@@ -228,7 +279,9 @@ class GemmWorkload final : public Workload {
     for (int64_t i = 0; i < c.m; ++i) {
       for (int64_t j = 0; j < c.n; ++j) {
         double value = 0.0;
-        if (v_ == GemmVariant::splitk) {
+        if (v_ == GemmVariant::scaled) {
+          value = scaled_accumulate(c, a, bb, inputs.tensor("SA"), inputs.tensor("SB"), i, j);
+        } else if (v_ == GemmVariant::splitk) {
           for (int64_t s = 0; s < c.split_k; ++s) {
             const int64_t k0 = std::min(c.k, s * per_split * c.bk);
             const int64_t k1 = std::min(c.k, (s + 1) * per_split * c.bk);
@@ -269,7 +322,8 @@ class GemmWorkload final : public Workload {
 
 std::vector<std::unique_ptr<Workload>> make_gemm_workloads() {
   std::vector<std::unique_ptr<Workload>> v;
-  for (GemmVariant g : {GemmVariant::plain, GemmVariant::splitk, GemmVariant::ws, GemmVariant::epilogue})
+  for (GemmVariant g : {GemmVariant::plain, GemmVariant::splitk, GemmVariant::ws, GemmVariant::epilogue,
+                        GemmVariant::scaled})
     v.push_back(std::make_unique<GemmWorkload>(g));
   return v;
 }

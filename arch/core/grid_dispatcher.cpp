@@ -102,10 +102,18 @@ std::vector<std::uint32_t> GridDispatcher::place_cluster(std::uint32_t size) {
     chosen.clear();
     for (std::uint32_t c = g * cores_per_group_; c < std::min(n, (g + 1) * cores_per_group_); ++c)
       if (core_has_room(c)) chosen.push_back(c);
-    if (chosen.size() >= size) {
-      chosen.resize(size);
-      return chosen;
+    if (chosen.size() < size) continue;
+    if (!fill_policy_) {
+      // Breadth first inside the group too: the least-loaded cores, ties in index order from the core
+      // after the previous placement, so that clusters spread over a group's cores before any core takes
+      // a second program.
+      const auto rotated = [&](std::uint32_t c) { return (c + n - next_core_) % n; };
+      std::stable_sort(chosen.begin(), chosen.end(), [&](std::uint32_t a, std::uint32_t b) {
+        return resident_[a] != resident_[b] ? resident_[a] < resident_[b] : rotated(a) < rotated(b);
+      });
     }
+    chosen.resize(size);
+    return chosen;
   }
   return {};
 }

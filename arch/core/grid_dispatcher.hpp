@@ -9,7 +9,9 @@
 //   3. placement: a cluster of one program goes to the next core, in index order starting after the core
 //      that received the previous one (`policy: round_robin`, which fills the machine breadth first the
 //      way the hardware does) or to the lowest-numbered core with room (`policy: fill`); a cluster of c
-//      programs goes to c cores of one group (GPC, `cores_per_group` consecutive cores), all with room;
+//      programs goes to c cores of one group (GPC, `cores_per_group` consecutive cores), all with room:
+//      the first group, from the one holding that next core, with c cores with room; in it (round_robin)
+//      the c least-loaded cores, ties in index order from that next core, or (fill) the lowest c;
 //   4. a core has room while it holds fewer programs of the kernel than its occupancy — computed from the
 //      core's resources and the program's footprint (core.hpp occupancy());
 //   5. the kernel scope closes `end_latency` after the last program reports done.

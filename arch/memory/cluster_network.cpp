@@ -114,8 +114,12 @@ bool ClusterNetwork::tick(Cycle now_cycle) {
     check_reach(m.from, m.to, "multicast piece");
     if (m.from == m.to) panic(name(), ": multicast piece from core ", m.from, " to itself");
     st_multicast_bytes_ += m.bytes;
-    // Data written into the peer's scratch: it shares the ejection port with remote writes.
-    const std::uint64_t at = route(m.from, m.to, m.bytes, now, eject_req_, multicast_latency_);
+    st_bytes_ += m.bytes;
+    // TMA multicast is replicated by the GPC crossbar on the way in from L2: the line crossed the crossbar
+    // once (the fetching core's response), so the copy neither leaves the fetching core nor crosses the
+    // group switch again. It only enters the peer, through the ejection port it shares with remote writes.
+    const std::uint64_t at =
+        eject_req_[m.to].reserve(now, message_bytes(header_, m.bytes)) + multicast_latency_;
     const std::uint32_t to = m.to;
     to_engine_.push(to, order_engine_[to].reserve(at, 0), std::move(m), Priority::request);
   }

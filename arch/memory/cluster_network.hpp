@@ -8,8 +8,9 @@
 //     ejection port each carry `port_bytes_per_cycle` (per direction), and the cores of one `group`
 //     (a GPC) share `group_bytes_per_cycle` of switching bandwidth.
 //   - A multicast piece (a TMA multicast load's line, arriving from the core that fetched it) goes to the
-//     peer core's copy engine (`to_engine<c>`) after `multicast_latency` cycles, through the same injection,
-//     group and ejection bandwidth. No answer goes back.
+//     peer core's copy engine (`to_engine<c>`) after `multicast_latency` cycles through the peer's ejection
+//     port only: the GPC crossbar replicates multicast data on its way in from L2, so it uses neither the
+//     fetching core's injection port nor the group switch. No answer goes back.
 // Cores may only reach cores of their own group (`group_size` consecutive cores); anything else is an
 // error in the requester.
 #pragma once

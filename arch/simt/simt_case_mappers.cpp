@@ -256,6 +256,51 @@ class AluMapper final : public CaseMapper {
 
 // ---- gemm ----------------------------------------------------------------------------------------------
 
+/// DeepGEMM's kernels are block-scaled FP8 GEMMs (1 x 128 scales of A, 128 x 128 of B): their rows run the
+/// library's block-scaled kernel, every other GEMM row the plain warp-specialised one.
+bool block_scaled(const ReferenceRow& row) { return row.param_or("impl", "") == "deepgemm"; }
+const char* gemm_kernel(const ReferenceRow& row) { return block_scaled(row) ? "gemm_fp8_scaled" : "gemm_ws"; }
+
+/// gemm_fp8_scaled's launch, chosen per shape the way DeepGEMM's host code chooses it (not per row):
+/// 128-row tiles; of the tile widths that divide the 128-wide scale block, the one with the fewest waves of
+/// one tile per SM, then the fullest last wave, then the narrower tile; as many stages as the scratch
+/// holds, up to 8; a cluster of two sharing B along M when the tile rows pair up, else sharing A along N
+/// when the tile columns do.
+MapResult map_block_scaled(const ReferenceRow& row, SimCase c, const std::string& din) {
+  if (din != "f8e4m3" && din != "f8e5m2") return cat("the block-scaled kernel takes FP8 inputs, not ", din);
+  if (core_layer(row.preset) != "sm90_core") return std::string("DeepGEMM's block-scaled kernel needs sm_90 (wgmma, TMA)");
+  const double m = row.param_number("M"), n = row.param_number("N");
+  const double sms = preset_number(row, "chip.cores");
+  const double tile_rows = std::ceil(m / 128);
+  int best_bn = 0;
+  double best_waves = 0, best_last = 0;
+  for (int bn : {16, 32, 64, 128}) {
+    const double tiles = tile_rows * std::ceil(n / bn);
+    const double waves = std::ceil(tiles / sms);
+    const double last = tiles - (waves - 1) * sms;
+    if (best_bn == 0 || waves < best_waves || (waves == best_waves && last > best_last)) {
+      best_bn = bn;
+      best_waves = waves;
+      best_last = last;
+    }
+  }
+  const double stage_bytes = 128.0 * 128 + best_bn * 128.0 + 128 * 4;  // A, B and the row scales of A
+  const double scratch = preset_number(row, "memory.scratch.size") - 1024;
+  const auto stages = static_cast<int>(std::min(8.0, std::floor(scratch / stage_bytes)));
+  if (stages < 2) return cat("the SM's scratch (", scratch, " B) holds fewer than 2 stages of ", stage_bytes, " B");
+  const double tile_cols = std::ceil(n / best_bn);
+  const bool pair_m = std::fmod(tile_rows, 2) == 0, pair_n = !pair_m && std::fmod(tile_cols, 2) == 0;
+  set(c, "BLOCK_M", "128");
+  set(c, "BLOCK_N", std::to_string(best_bn));
+  set(c, "BLOCK_K", "128");
+  set(c, "stages", std::to_string(stages));
+  set(c, "cluster_m", pair_m ? "2" : "1");
+  set(c, "cluster_n", pair_n ? "2" : "1");
+  set(c, "inputs", row.param_or("inputs", "random"));
+  use_tensor_clock(row, c);
+  return c;
+}
+
 class GemmMapper final : public CaseMapper {
  public:
   MapResult map(const ReferenceRow& row) const override {
@@ -264,7 +309,7 @@ class GemmMapper final : public CaseMapper {
     const std::string din = row.param_or("dtype_in", "bf16");
     auto d = isa_dtype(din);
     if (!d) return cat("dtype_in '", din, "' has no ISA dtype");
-    MapResult base = gpu_case(row, "gemm_ws");
+    MapResult base = gpu_case(row, gemm_kernel(row));
     if (auto* why = std::get_if<std::string>(&base)) return *why;
     SimCase c = std::get<SimCase>(base);
     for (const char* k : {"M", "N", "K"}) set(c, k, row.param(k));
@@ -276,6 +321,7 @@ class GemmMapper final : public CaseMapper {
     auto o = isa_dtype(out);
     if (!o) return cat("dtype_out '", out, "' has no ISA dtype");
     set(c, "dtype_out", *o);
+    if (block_scaled(row)) return map_block_scaled(row, std::move(c), *d);
     // One kernel for every shape: 128x256 output tiles, 128-byte K tiles, 4 stages.
     const int bits = *d == "tf32" ? 32 : (d->rfind("f8", 0) == 0 || *d == "i8" ? 8 : (*d == "f4e2m1" ? 4 : 16));
     set(c, "BLOCK_M", "128");
@@ -300,12 +346,14 @@ class GemmMapper final : public CaseMapper {
   }
   std::optional<double> extract(const ReferenceRow& row, const nlohmann::json& stats) const override {
     if (megacore::is_megacore_preset(row.preset)) return megacore::extract_gemm(row, stats);
-    const auto t = kernel_time(stats, "gemm_ws");
+    const auto t = kernel_time(stats, gemm_kernel(row));
     if (!t) return std::nullopt;
     const double flops = 2.0 * row.param_number("M") * row.param_number("N") * row.param_number("K");
     return rate_in_unit(flops / *t, row.unit, clock_hz(stats, "core"), sm_count(stats));
   }
-  std::string what_is_extracted(const ReferenceRow&) const override { return "2MNK / kernel scope 'gemm_ws'"; }
+  std::string what_is_extracted(const ReferenceRow& row) const override {
+    return cat("2MNK / kernel scope '", gemm_kernel(row), "'");
+  }
 };
 
 // ---- attention -----------------------------------------------------------------------------------------

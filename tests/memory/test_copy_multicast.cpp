@@ -66,12 +66,16 @@ struct TwoCores {
   CopyDriver* driver[2];
   TwoClientMemory* memory;
 
-  TwoCores(const CopyCommand& c0, const CopyCommand& c1, std::uint64_t core1_delay) {
+  /// `net_widths`: port and group widths of the cluster network (its defaults when empty).
+  TwoCores(const CopyCommand& c0, const CopyCommand& c1, std::uint64_t core1_delay,
+           const std::map<std::string, std::string>& net_widths = {}) {
     const Tick cycle = clk.tick_of(Cycle(1));
     memory = &add_bare<TwoClientMemory>(*sim, clk, "mem");
     auto& idle = add_bare<NoRemoteAccesses>(*sim, clk, "remote");
-    auto& net = add<ClusterNetwork>(*sim, clk, "net", "cluster_network",
-                                    {{"cores", "2"}, {"group_size", "2"}, {"latency", "40"}, {"multicast_latency", "4"}});
+    std::map<std::string, std::string> net_params = {
+        {"cores", "2"}, {"group_size", "2"}, {"latency", "40"}, {"multicast_latency", "4"}};
+    for (const auto& [k, v] : net_widths) net_params[k] = v;
+    auto& net = add<ClusterNetwork>(*sim, clk, "net", "cluster_network", {net_params.begin(), net_params.end()});
     sim->connect(idle.out, net.req, LinkParams{cycle, 0, 0});
     sim->connect(*net.resp_ports[0], idle.in0, LinkParams{cycle, 0, 0});
     sim->connect(*net.resp_ports[1], idle.in1, LinkParams{cycle, 0, 0});
@@ -155,6 +159,32 @@ TEST_CASE("a core's multicast copy waits for its peer's share, which may arrive 
   CHECK(total_stat(*t.sim, "copy1", "command_cycles.max") < 200);
   CHECK(total_stat(*t.sim, "copy1", "multicast_bytes_received") == 1024);
   for (const auto& [line, n] : t.memory->reads) CHECK(n == 1);
+}
+
+namespace {
+/// The slower of the two cores' multicast commands, with the cluster network's widths overridden.
+double slowest_multicast_command(const std::map<std::string, std::string>& widths) {
+  TwoCores t(multicast_box(0), multicast_box(1), 0, widths);
+  t.sim->run();
+  REQUIRE(t.driver[0]->done.size() == 1);
+  REQUIRE(t.driver[1]->done.size() == 1);
+  return std::max(total_stat(*t.sim, "copy0", "command_cycles.max"), total_stat(*t.sim, "copy1", "command_cycles.max"));
+}
+}  // namespace
+
+// The GPC crossbar replicates multicast lines on their way in from L2: each 128 B piece costs the peer's
+// ejection port 128 B but neither the fetching core's injection port nor the group switch. Unloaded, a
+// command takes ~150 cycles (issue 16, memory 100, completion 6, the scratch writes).
+TEST_CASE("multicast data skips the group switch", "[copy][multicast]") {
+  // A 1 B/cycle switch would need 2048 cycles for the 2 KiB the two cores deliver to each other.
+  CHECK(slowest_multicast_command({{"group_bytes_per_cycle", "1B"}}) < 400);
+}
+
+TEST_CASE("multicast data enters the peer through its ejection port", "[copy][multicast]") {
+  // 1 B/cycle ejection ports: each core takes in its peer's 8 pieces of 128 B one after another.
+  const double cycles = slowest_multicast_command({{"port_bytes_per_cycle", "1B"}});
+  CHECK(cycles >= 8 * 128);
+  CHECK(cycles < 8 * 128 + 400);
 }
 
 TEST_CASE("cores that multicast different boxes under one key are an error naming both", "[copy][multicast]") {

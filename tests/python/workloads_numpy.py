@@ -116,6 +116,46 @@ GEMM_CASES = [
 ]
 
 
+def check_gemm_fp8_scaled():
+    """DeepGEMM's promotion: per 128-wide K block a partial sum from 0 (f32 adds in k order, or the narrowed
+    accumulator), then acc = fma(partial, f32(sa * sb), acc) rounded once to f32: exact rational arithmetic
+    here, so the single rounding is independent of the kernel's round-to-odd trick. B is [N, K]."""
+    from fractions import Fraction
+    for params in ({}, {"K": 300, "N": 160, "BLOCK_N": 32, "dtype_out": "f32"},
+                   {"K": 260, "dtype_in": "f8e5m2", "acc_mantissa_bits": 13, "acc_block_k": 32}):
+        w, inputs, results, _ = run("gemm_fp8_scaled", params)
+        p = w.params
+        a, b, sa, sb = inputs["A"], inputs["B"].T, inputs["SA"], inputs["SB"]
+        k = a.shape[1]
+        acc = np.zeros((a.shape[0], b.shape[1]))
+        for blk, k0 in enumerate(range(0, k, 128)):
+            partial = gemm_model(a[:, k0:k0 + 128], b[k0:k0 + 128, :], "f32", p)
+            scale = nn.f32_round(np.multiply.outer(sa[blk, :], sb[np.arange(b.shape[1]) // 128, blk]))
+            acc = np.vectorize(lambda x, y, z: round_fraction_f32(Fraction(x) * Fraction(y) + Fraction(z)))(
+                partial, scale, acc)
+        assert_exact("gemm_fp8_scaled %s" % params, results["C"], nn.round_to(p["dtype_out"], acc))
+
+
+def round_fraction_f32(q):
+    """A rational rounded to the nearest f32 (ties to even), for values not exactly representable in f64."""
+    from fractions import Fraction
+    if q == 0:
+        return 0.0
+    sign = -1.0 if q < 0 else 1.0
+    q = abs(q)
+    e = math.floor(math.log2(q))  # may be off by one for values near a power of two: fixed below
+    while Fraction(2) ** e > q:
+        e -= 1
+    while Fraction(2) ** (e + 1) <= q:
+        e += 1
+    e = max(e, -126)  # subnormals share the smallest normal exponent's quantum
+    quantum = Fraction(2) ** (e - 23)
+    n, rem = divmod(q, quantum)
+    if rem * 2 > quantum or (rem * 2 == quantum and n % 2 == 1):
+        n += 1
+    return sign * float(n * quantum)
+
+
 def act_model(kind, x):
     """Activations in float64 (the kernel: libm in double, rounded once to f32)."""
     if kind == "relu":
@@ -358,6 +398,7 @@ MODELS = {
     "gemm": lambda: [check_gemm("gemm", c) for c in GEMM_CASES] and gemm_order_matters(),
     "gemm_ws": lambda: [check_gemm("gemm_ws", c) for c in GEMM_CASES[:3] + GEMM_CASES[5:7]],
     "gemm_epilogue": check_gemm_epilogue,
+    "gemm_fp8_scaled": check_gemm_fp8_scaled,
     "gemm_splitk": check_gemm_splitk,
     "mma": check_mma,
     "elementwise": check_elementwise,

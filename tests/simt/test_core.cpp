@@ -143,6 +143,35 @@ TEST_CASE("the fill policy packs the lowest cores first", "[core][dispatcher]") 
   CHECK(rig.stat("sm1", "programs") == 0);
 }
 
+namespace {
+/// Cores that ran programs when 4 clusters of 2 go out on 8 cores in groups of 4 under `policy`.
+int cores_used_by_clusters(const char* policy) {
+  std::string clustered = kTinyGrid;
+  clustered.insert(clustered.find("resources"), "cluster(2) ");
+  core::LaunchArgs a;
+  a.scalars = {{"N", 32 * 8}};
+  simt_test::RigOptions o;
+  o.cores = 8;
+  o.cores_per_group = 4;
+  o.dispatch = {{"policy", policy}};
+  simt_test::SmRig rig(clustered, "tiny", a, o);
+  REQUIRE(rig.run().completed);
+  CHECK(rig.stat("dispatcher", "clusters") == 4);
+  int used = 0;
+  for (std::uint32_t c = 0; c < 8; ++c) used += rig.stat(cat("sm", c), "programs") > 0 ? 1 : 0;
+  return used;
+}
+}  // namespace
+
+TEST_CASE("clusters spread over a group's cores before any core takes a second program", "[core][dispatcher]") {
+  // round_robin, the hardware's breadth-first CTA distribution: the 4 clusters take 8 different cores.
+  CHECK(cores_used_by_clusters("round_robin") == 8);
+}
+
+TEST_CASE("the fill policy stacks clusters on the lowest cores of the first group", "[core][dispatcher]") {
+  CHECK(cores_used_by_clusters("fill") == 2);
+}
+
 TEST_CASE("a kernel whose program does not fit is refused with the numbers", "[core][dispatcher]") {
   core::LaunchArgs a;
   a.scalars = {{"N", 32}};

@@ -82,7 +82,8 @@ TEST_CASE("the same tile GEMM runs unchanged on A100 with mma.sync and cp.async"
 }
 
 TEST_CASE("warp-specialised GEMM and attention carry values on H100", "[gpu][values]") {
-  for (const char* w : {"gemm_ws", "attention_fwd"}) {
+  // gemm_fp8_scaled: its functional shape runs 2 x 1 clusters and promotes each K block's partial sum.
+  for (const char* w : {"gemm_ws", "attention_fwd", "gemm_fp8_scaled"}) {
     const fs::path d = fresh_dir(std::string("h100_") + w);
     const Result r = run(cat("run -p h100_sxm5 -p sm90_core --set workload.name=", w, " ", kSmall, " -o ", d.string()));
     INFO(w << "\n" << r.output);
@@ -155,6 +156,31 @@ TEST_CASE("the gpu case mappers turn reference rows into runs with one kernel pe
   const SimCase gc = std::get<SimCase>(mapper("gemm")->map(g));
   CHECK(std::find(gc.overrides.begin(), gc.overrides.end(), "workload.name=gemm_ws") != gc.overrides.end());
   CHECK(std::find(gc.overrides.begin(), gc.overrides.end(), "workload.BLOCK_K=32") != gc.overrides.end());  // 128 B of tf32
+
+  // DeepGEMM rows run the block-scaled kernel with DeepGEMM's launch choice: the fewest waves, then the
+  // fullest last wave (M = 128, N = 2112 on 132 SMs: 132 tiles of 128 x 16, one wave), paired along N when
+  // the single tile row cannot pair along M; a large shape takes 128-wide tiles paired along M.
+  ReferenceRow dg = g;
+  dg.preset = "h800_sxm5";
+  dg.params = {{"M", "128"}, {"N", "2112"}, {"K", "7168"}, {"dtype_in", "e4m3"}, {"dtype_out", "bf16"}, {"impl", "deepgemm"}};
+  auto has = [](const SimCase& c, const std::string& o) {
+    return std::find(c.overrides.begin(), c.overrides.end(), o) != c.overrides.end();
+  };
+  const SimCase small_m = std::get<SimCase>(mapper("gemm")->map(dg));
+  CHECK(has(small_m, "workload.name=gemm_fp8_scaled"));
+  CHECK(has(small_m, "workload.dtype_in=f8e4m3"));
+  CHECK(has(small_m, "workload.BLOCK_N=16"));
+  CHECK(has(small_m, "workload.cluster_m=1"));
+  CHECK(has(small_m, "workload.cluster_n=2"));
+  CHECK(has(small_m, "workload.stages=8"));
+  dg.params["M"] = "4096";
+  dg.params["N"] = "7168";
+  const SimCase large = std::get<SimCase>(mapper("gemm")->map(dg));
+  CHECK(has(large, "workload.BLOCK_N=128"));
+  CHECK(has(large, "workload.cluster_m=2"));
+  CHECK(has(large, "workload.stages=6"));  // 6 x 32.5 KiB of the 227 KiB scratch
+  dg.params["dtype_in"] = "bf16";
+  CHECK_THAT(std::get<std::string>(mapper("gemm")->map(dg)), Contains("FP8"));
 
   ReferenceRow dmma = lat;
   dmma.params["instr"] = "dmma";

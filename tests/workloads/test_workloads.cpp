@@ -43,7 +43,7 @@ std::string corrupted_template(const std::string& file, const std::string& from,
 
 TEST_CASE("workloads: the registry holds the workloads of the vocabulary", "[workloads]") {
   const std::vector<std::string> want = {"alu",       "attention_fwd", "attention_ws", "bulk_copy", "elementwise", "gemm",
-                                         "gemm_epilogue", "gemm_splitk", "gemm_ws", "launch",  "layernorm",
+                                         "gemm_epilogue", "gemm_fp8_scaled", "gemm_splitk", "gemm_ws", "launch",  "layernorm",
                                          "mma",       "pchase",        "reduction", "rmsnorm",     "softmax",
                                          "stream",    "transpose"};
   CHECK(workload_names() == want);
@@ -83,6 +83,12 @@ TEST_CASE("workloads: a corrupted kernel fails its reference", "[workloads]") {
   const std::string attn_ws = corrupted_template("attention_ws.tile", "%visible_m = cmp.lt %col_m, %limit",
                                                  "%visible_m = cmp.le %col_m, %limit");
   CHECK_FALSE(run_functional("attention_ws", {{"causal", "1"}}, attn_ws).comparison.pass);
+  // Block-scaled GEMM: the promotion scales by B's scale only (forgets A's row scale), or the B scale of
+  // the wrong block (K=300: 3 scale blocks).
+  const std::string scaled = corrupted_template("gemm_fp8_scaled.tile", "%cn = fma %p, %s, %c", "%cn = fma %p, %sb, %c");
+  CHECK_FALSE(run_functional("gemm_fp8_scaled", {}, scaled).comparison.pass);
+  const std::string wrong_block = corrupted_template("gemm_fp8_scaled.tile", "load %SB[%nb, %k]", "load %SB[%nb, %c0]");
+  CHECK_FALSE(run_functional("gemm_fp8_scaled", {{"K", "300"}}, wrong_block).comparison.pass);
   // Softmax: multiplies by the row sum instead of its reciprocal.
   const std::string softmax = corrupted_template("softmax.tile", "%y = mul %e, %rs", "%y = mul %e, %s");
   CHECK_FALSE(run_functional("softmax", {}, softmax).comparison.pass);
