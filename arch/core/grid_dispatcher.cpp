@@ -14,6 +14,7 @@ ParamSchema GridDispatcher::param_schema() {
              "from the end of the previous kernel (or the start of the run) to the first program dispatch")
       .quantity("end_latency", UnitKind::time, "0ns", "from the last program's completion to the end of the kernel")
       .integer("dispatch_interval", 1, "cycles between two cluster dispatches (the block scheduler's rate)", 1)
+      .integer("max_cluster_size", 16, "largest cluster of programs the cores support (1: no clusters)", 1)
       .choice("policy", "round_robin", {"round_robin", "fill"},
               "core choice: round_robin = next core after the last one used (breadth first), fill = lowest "
               "core with room");
@@ -51,6 +52,11 @@ GridDispatcher::GridDispatcher(const ComponentContext& ctx, std::vector<CoreReso
                             " threads, ", occ.registers_per_program, " registers, ", occ.scratch_per_program,
                             " B scratch incl. reserved; core offers ", cores_[0].threads, " threads, ",
                             cores_[0].registers, " registers, ", cores_[0].scratch_bytes, " B scratch)"));
+    const auto max_cluster = static_cast<std::uint64_t>(params().integer("max_cluster_size"));
+    if (static_cast<std::uint64_t>(l.cluster_size()) > max_cluster)
+      throw ConfigError(cat("kernel ", l.name, ": clusters of ", l.cluster_size(), " programs, but these cores run clusters of at most ",
+                            max_cluster, " (core.dispatch.max_cluster_size", max_cluster == 1 ? ": no thread-block clusters" : "",
+                            ")"));
     if (static_cast<std::uint64_t>(l.cluster_size()) > cores_per_group_)
       throw ConfigError(cat("kernel ", l.name, ": clusters of ", l.cluster_size(), " programs exceed the ",
                             cores_per_group_, " cores of a cluster group (memory.cluster)"));

@@ -12,6 +12,8 @@
 //      programs goes to c cores of one group (GPC, `cores_per_group` consecutive cores), all with room:
 //      the first group, from the one holding that next core, with c cores with room; in it (round_robin)
 //      the c least-loaded cores, ties in index order from that next core, or (fill) the lowest c;
+//      a kernel whose clusters exceed `max_cluster_size` (1 on cores without thread-block clusters) or
+//      the group is refused with a ConfigError;
 //   4. a core has room while it holds fewer programs of the kernel than its occupancy — computed from the
 //      core's resources and the program's footprint (core.hpp occupancy());
 //   5. the kernel scope closes `end_latency` after the last program reports done.

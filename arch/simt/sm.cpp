@@ -920,8 +920,9 @@ void Sm::issue_copy(Warp& w, MicroOp& m, Time now) {
       if (multicast) {
         if (p.msg.launch >= (1u << 20) || p.msg.cluster >= (std::int64_t{1} << 40) || w.group->index() >= (1u << 12) ||
             a.multicast_seq >= (std::uint64_t{1} << 36) || box >= (1u << 16))
-          throw SimulationError(cat(name(), ": kernel ", p.launch->name, ": too many launches, clusters or multicast "
-                                    "copies to name each multicast box (limits 2^20, 2^40, 2^36)"));
+          throw SimulationError(cat(name(), ": kernel ", p.launch->name, ": too many launches, clusters, warp groups, "
+                                    "multicast copies or boxes per copy to name each multicast box (limits 2^20, 2^40, "
+                                    "2^12, 2^36, 2^16)"));
         c.cmd.multicast.key.cluster = std::uint64_t{p.msg.launch} << 40 | static_cast<std::uint64_t>(p.msg.cluster);
         c.cmd.multicast.key.box = std::uint64_t{w.group->index()} << 52 | a.multicast_seq << 16 | box;
         c.cmd.multicast.cores = share.cores;

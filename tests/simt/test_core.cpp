@@ -172,6 +172,19 @@ TEST_CASE("the fill policy stacks clusters on the lowest cores of the first grou
   CHECK(cores_used_by_clusters("fill") == 2);
 }
 
+TEST_CASE("clusters on cores without thread-block clusters are refused", "[core][dispatcher]") {
+  std::string clustered = kTinyGrid;
+  clustered.insert(clustered.find("resources"), "cluster(2) ");
+  core::LaunchArgs a;
+  a.scalars = {{"N", 32 * 4}};
+  simt_test::RigOptions o;
+  o.cores = 4;
+  o.dispatch = {{"max_cluster_size", "1"}};
+  CHECK_THROWS_WITH(simt_test::SmRig(clustered, "tiny", a, o),
+                    Catch::Matchers::Contains("clusters of 2 programs") &&
+                        Catch::Matchers::Contains("max_cluster_size: no thread-block clusters"));
+}
+
 TEST_CASE("a kernel whose program does not fit is refused with the numbers", "[core][dispatcher]") {
   core::LaunchArgs a;
   a.scalars = {{"N", 32}};
