@@ -87,7 +87,7 @@ TEST_CASE("workloads: a corrupted kernel fails its reference", "[workloads]") {
   // the wrong block (K=300: 3 scale blocks).
   const std::string scaled = corrupted_template("gemm_fp8_scaled.tile", "%cn = fma %p, %s, %c", "%cn = fma %p, %sb, %c");
   CHECK_FALSE(run_functional("gemm_fp8_scaled", {}, scaled).comparison.pass);
-  const std::string wrong_block = corrupted_template("gemm_fp8_scaled.tile", "load %SB[%nb, %k]", "load %SB[%nb, %c0]");
+  const std::string wrong_block = corrupted_template("gemm_fp8_scaled.tile", "copy_async %SB[%nb, %k]", "copy_async %SB[%nb, %c0]");
   CHECK_FALSE(run_functional("gemm_fp8_scaled", {{"K", "300"}}, wrong_block).comparison.pass);
   // Softmax: multiplies by the row sum instead of its reciprocal.
   const std::string softmax = corrupted_template("softmax.tile", "%y = mul %e, %rs", "%y = mul %e, %s");
