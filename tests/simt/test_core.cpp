@@ -144,17 +144,21 @@ TEST_CASE("the fill policy packs the lowest cores first", "[core][dispatcher]") 
 }
 
 namespace {
+/// kTinyGrid launched in clusters of 2 programs.
+std::string tiny_clustered() {
+  std::string text = kTinyGrid;
+  return text.insert(text.find("resources"), "cluster(2) ");
+}
+
 /// Cores that ran programs when 4 clusters of 2 go out on 8 cores in groups of 4 under `policy`.
 int cores_used_by_clusters(const char* policy) {
-  std::string clustered = kTinyGrid;
-  clustered.insert(clustered.find("resources"), "cluster(2) ");
   core::LaunchArgs a;
   a.scalars = {{"N", 32 * 8}};
   simt_test::RigOptions o;
   o.cores = 8;
   o.cores_per_group = 4;
   o.dispatch = {{"policy", policy}};
-  simt_test::SmRig rig(clustered, "tiny", a, o);
+  simt_test::SmRig rig(tiny_clustered(), "tiny", a, o);
   REQUIRE(rig.run().completed);
   CHECK(rig.stat("dispatcher", "clusters") == 4);
   int used = 0;
@@ -173,14 +177,11 @@ TEST_CASE("the fill policy stacks clusters on the lowest cores of the first grou
 }
 
 TEST_CASE("clusters on cores without thread-block clusters are refused", "[core][dispatcher]") {
-  std::string clustered = kTinyGrid;
-  clustered.insert(clustered.find("resources"), "cluster(2) ");
   core::LaunchArgs a;
   a.scalars = {{"N", 32 * 4}};
   simt_test::RigOptions o;
-  o.cores = 4;
   o.dispatch = {{"max_cluster_size", "1"}};
-  CHECK_THROWS_WITH(simt_test::SmRig(clustered, "tiny", a, o),
+  CHECK_THROWS_WITH(simt_test::SmRig(tiny_clustered(), "tiny", a, o),
                     Catch::Matchers::Contains("clusters of 2 programs") &&
                         Catch::Matchers::Contains("max_cluster_size: no thread-block clusters"));
 }
