@@ -110,7 +110,6 @@ class GemmWorkload final : public Workload {
   std::vector<ParamSpec> params() const override {
     const bool splitk = v_ == GemmVariant::splitk;
     const bool scaled = v_ == GemmVariant::scaled;
-    const bool clustered = v_ == GemmVariant::ws || scaled;
     std::vector<ParamSpec> p = {
         {"M", "4096", "96", "rows of A and C", {}},
         {"N", "4096", "80", "columns of B and C", {}},
@@ -129,8 +128,8 @@ class GemmWorkload final : public Workload {
         {"BLOCK_N", "128", "64", "columns of the output tile of one program", {}},
         {"BLOCK_K", scaled ? "128" : "64", scaled ? "128" : "32",
          scaled ? "K extent of one A/B tile: the scale block, 128" : "K extent of one A/B tile", {}},
-        {"stages", clustered ? "4" : "3", "2",
-         clustered ? "stages of the producer/consumer channels" : "pipelining hint of the K loop", {}},
+        {"stages", warp_specialised() ? "4" : "3", "2",
+         warp_specialised() ? "stages of the producer/consumer channels" : "pipelining hint of the K loop", {}},
         {"inputs", "random", "", "input values: random (uniform) or zero", {"random", "zero"}},
         label_param("impl", "cutlass", "the implementation a measurement used"),
         label_param("sms", "0", "SMs used when not all (0: all)"),
@@ -139,7 +138,7 @@ class GemmWorkload final : public Workload {
     };
     for (ParamSpec& s : mma_model_params()) p.push_back(s);
     if (splitk) p.push_back({"split_k", "4", "3", "programs sharing one output tile's K loop", {}});
-    if (clustered) {
+    if (warp_specialised()) {
       p.push_back({"cluster_m", "1", "2", "programs per cluster along M, sharing each B tile (TMA multicast)", {}});
       p.push_back({"cluster_n", "1", "1", "programs per cluster along N, sharing each A tile (TMA multicast)", {}});
     }
@@ -167,7 +166,7 @@ class GemmWorkload final : public Workload {
       config_fail(p, "the narrowed accumulator needs BLOCK_K (" + std::to_string(c.bk) +
                          ") to be a multiple of acc_block_k (" + std::to_string(c.mma.acc_block_k) +
                          ") so its blocks line up with the K tiles");
-    if ((v_ == GemmVariant::ws || v_ == GemmVariant::scaled) && c.bm % 2 != 0)
+    if (warp_specialised() && c.bm % 2 != 0)
       config_fail(p, "BLOCK_M (" + std::to_string(c.bm) + ") must be even: two consumers take half the rows each");
     int_in(p, "stages", 1, 64);
     if (v_ == GemmVariant::scaled) {
@@ -178,7 +177,7 @@ class GemmWorkload final : public Workload {
         config_fail(p, "BLOCK_N (" + std::to_string(c.bn) + ") must divide " + std::to_string(kScaleBlock) +
                            " so that a tile's columns share one scale block of B");
     }
-    if (v_ == GemmVariant::ws || v_ == GemmVariant::scaled) {
+    if (warp_specialised()) {
       c.cluster_m = int_in(p, "cluster_m", 1, 16);
       c.cluster_n = int_in(p, "cluster_n", 1, 16);
       const std::int64_t tiles_m = (c.m + c.bm - 1) / c.bm, tiles_n = (c.n + c.bn - 1) / c.bn;
@@ -197,7 +196,7 @@ class GemmWorkload final : public Workload {
     TemplateArgs args;
     args.kernel = name();
     args.bake = {{"BM", c.bm}, {"BN", c.bn}, {"BK", c.bk}};
-    if (v_ == GemmVariant::ws || v_ == GemmVariant::scaled) {
+    if (warp_specialised()) {
       args.bake["CM"] = c.cluster_m;
       args.bake["CN"] = c.cluster_n;
     }
@@ -208,7 +207,7 @@ class GemmWorkload final : public Workload {
       case GemmVariant::epilogue:
       case GemmVariant::scaled: args.dtypes = {{DType::bf16, c.in}, {DType::f16, c.out}}; break;
     }
-    if (v_ == GemmVariant::ws || v_ == GemmVariant::scaled) args.channel_stages = p.integer("stages");
+    if (warp_specialised()) args.channel_stages = p.integer("stages");
     else args.loop_stages = p.integer("stages");
     if (v_ == GemmVariant::epilogue) {
       const std::string act = p.text("activation");
@@ -223,7 +222,7 @@ class GemmWorkload final : public Workload {
     WorkloadBuild b = start_build(p, tmpl, args);
     b.scalars = {{"M", c.m}, {"N", c.n}, {"K", c.k}, {"BM", c.bm}, {"BN", c.bn}, {"BK", c.bk}};
     if (v_ == GemmVariant::splitk) b.scalars["SPLIT_K"] = c.split_k;
-    if (v_ == GemmVariant::ws || v_ == GemmVariant::scaled) {
+    if (warp_specialised()) {
       b.scalars["CM"] = c.cluster_m;
       b.scalars["CN"] = c.cluster_n;
     }
@@ -234,7 +233,7 @@ class GemmWorkload final : public Workload {
     b.interpreter.mma = c.mma;
     // gemm_ws: the second consumer's half of a bottom edge tile can lie wholly below M (its store then
     // writes nothing, per the out-of-bounds rule), so whole-tile-outside accesses are legitimate here.
-    if (v_ == GemmVariant::ws || v_ == GemmVariant::scaled) b.interpreter.check_bounds = false;
+    if (warp_specialised()) b.interpreter.check_bounds = false;
     b.shape = "M=" + std::to_string(c.m) + " N=" + std::to_string(c.n) + " K=" + std::to_string(c.k) + " " +
               dtype_name(c.in) + "->" + dtype_name(c.acc) + "->" + dtype_name(c.out) + ", tiles " +
               std::to_string(c.bm) + "x" + std::to_string(c.bn) + "x" + std::to_string(c.bk) +
@@ -315,6 +314,9 @@ class GemmWorkload final : public Workload {
   }
 
  private:
+  /// gemm_ws and gemm_fp8_scaled: producer and consumer roles, channel stages, clusters.
+  bool warp_specialised() const { return v_ == GemmVariant::ws || v_ == GemmVariant::scaled; }
+
   GemmVariant v_;
 };
 
