@@ -104,7 +104,7 @@ TEST_CASE("hbm presets: the README's memory.hbm sections resolve to their produc
   const std::map<std::string, Expect> expected = {
       {"hbm3_h100_sxm5", {3.35e12, 80ull << 30}},   // NVIDIA H100 SXM5: 3.35 TB/s, 80 GB
       {"hbm2e_a100_80gb", {2.039e12, 80ull << 30}},  // NVIDIA A100 80GB SXM: 2039 GB/s
-      {"hbm3e_b200", {8e12, 192ull << 30}},          // NVIDIA B200: 8 TB/s, 192 GB
+      {"hbm3e_b200", {7.67232e12, 180ull << 30}},    // NVIDIA B200: 7680-bit bus at 7.992 Gb/s, 180 GB enabled
   };
   const std::string marker = "```yaml\n# preset: ";
   std::size_t found = 0;

@@ -154,7 +154,8 @@ ProbeMonitor::ProbeMonitor(const ComponentContext& ctx)
       st_bytes_(stats().counter("bytes", "B", "bytes completed by all probes")),
       st_window_bytes_(stats().counter("window_bytes", "B", "bytes completed inside the measurement window")),
       st_window_ps_(stats().counter("window", "ps", "duration of the measurement window")),
-      st_span_ps_(stats().counter("span", "ps", "time from the first to the last report")) {
+      st_span_ps_(stats().counter("span", "ps", "time from the first to the last report")),
+      st_first_finish_bytes_(stats().counter("first_finish_bytes", "B", "bytes completed when the first probe finished")) {
   stats().ratio("bandwidth", "B/s", "steady-state aggregate bandwidth: window_bytes / window", "window_bytes", "window",
                 1e12);
   stats().ratio("average_bandwidth", "B/s", "bytes / span (cold start and drain included)", "bytes", "span", 1e12);
@@ -168,7 +169,7 @@ bool ProbeMonitor::tick(Cycle) {
       total_ += r.bytes;
       cumulative_.emplace_back(r.at, total_);
     }
-    if (r.final) ++finals_;
+    if (r.final && finals_++ == 0) first_final_bytes_ = total_;
     note_progress();
   }
   return false;
@@ -176,6 +177,7 @@ bool ProbeMonitor::tick(Cycle) {
 
 void ProbeMonitor::finish() {
   st_bytes_ += total_;
+  st_first_finish_bytes_ += first_final_bytes_;
   if (cumulative_.size() < 2) return;
   st_span_ps_ += cumulative_.back().first - cumulative_.front().first;
   // The first report at or after each threshold marks the window's ends.

@@ -75,7 +75,8 @@ class ProbeCore : public Component {
   std::uint64_t unreported_ = 0;
 };
 
-/// Receives ProbeReports from every probe. Stats (total scope): `bytes`, `first_report`/`last_report`
+/// Receives ProbeReports from every probe. Stats (total scope): `bytes`, `first_finish_bytes` (completed when the
+/// first probe finished: above `window_end` of `bytes`, the window saw every probe running), `span`
 /// (ps), and `bandwidth` = bytes completed between the moments the run reached `window_start` and
 /// `window_end` of its total bytes, divided by the time between them (B/s) — the steady state, without
 /// the cold start and the drain at the end.
@@ -95,6 +96,7 @@ class ProbeMonitor final : public Component {
   const std::uint32_t probes_;
   const double window_start_, window_end_;
   std::uint32_t finals_ = 0;
+  std::uint64_t first_final_bytes_ = 0;  // bytes completed when the first probe finished
   std::vector<std::pair<Tick, std::uint64_t>> cumulative_;  // (time, bytes so far), in arrival order
   std::uint64_t total_ = 0;
 
@@ -102,6 +104,7 @@ class ProbeMonitor final : public Component {
   Counter& st_window_bytes_;
   Counter& st_window_ps_;
   Counter& st_span_ps_;
+  Counter& st_first_finish_bytes_;
 };
 
 }  // namespace tilesim
