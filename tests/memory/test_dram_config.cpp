@@ -12,6 +12,7 @@
 
 #include "arch/memory/dram/address_mapping.hpp"
 #include "arch/memory/dram/hbm_config.hpp"
+#include "sim/config.hpp"
 #include "sim/error.hpp"
 #include "tests/memory/test_dram_support.hpp"
 
@@ -23,6 +24,18 @@ using Catch::Matchers::Contains;
 namespace {
 ParamValues hbm_params(const std::map<std::string, std::string>& given = {}) {
   return ParamValues::resolve(hbm_param_schema(), given, "components.mem");
+}
+
+/// The peak bandwidth (all controllers, B/s) and capacity (bytes) a `memory.hbm` YAML section resolves to.
+std::pair<double, std::uint64_t> hbm_section_totals(const YAML::Node& hbm) {
+  std::map<std::string, std::string> given;
+  for (const auto& kv : hbm) given[kv.first.as<std::string>()] = kv.second.as<std::string>();
+  const ParamValues section = ParamValues::resolve(hbm_section_schema(), given, "memory.hbm");
+  const auto clock = static_cast<std::uint64_t>(section.quantity("clock"));
+  const HbmConfig c = resolve_hbm_config(hbm_controller_params(section, "components.hbm0"), clock);
+  const auto controllers = static_cast<std::uint64_t>(section.integer("controllers"));
+  return {static_cast<double>(controllers) * c.peak_bytes_per_second(),
+          controllers * AddressMapping(c.address_mapping, c.org, "k").capacity()};
 }
 }  // namespace
 
@@ -113,23 +126,34 @@ TEST_CASE("hbm presets: the README's memory.hbm sections resolve to their produc
     const std::string name = text.substr(name_at, text.find('\n', name_at) - name_at);
     INFO("preset " << name);
     REQUIRE(expected.count(name) == 1);
-    std::map<std::string, std::string> given;
-    for (const auto& kv : YAML::Load(text.substr(at + 7, body_end - at - 7))["memory"]["hbm"])
-      given[kv.first.as<std::string>()] = kv.second.as<std::string>();
-    const ParamValues section = ParamValues::resolve(hbm_section_schema(), given, "memory.hbm");
-    const auto clock = static_cast<std::uint64_t>(section.quantity("clock"));
-    const HbmConfig c = resolve_hbm_config(hbm_controller_params(section, "components.hbm0"), clock);
-    const auto controllers = static_cast<double>(section.integer("controllers"));
-    CHECK(controllers * c.peak_bytes_per_second() == Approx(expected.at(name).bytes_per_second).epsilon(0.001));
-    CHECK(section.integer("controllers") * AddressMapping(c.address_mapping, c.org, "k").capacity() ==
-          expected.at(name).capacity);
+    const YAML::Node hbm = YAML::Load(text.substr(at + 7, body_end - at - 7))["memory"]["hbm"];
+    const auto [peak, capacity] = hbm_section_totals(hbm);
+    CHECK(peak == Approx(expected.at(name).bytes_per_second).epsilon(0.001));
+    CHECK(capacity == expected.at(name).capacity);
     if (name == "hbm3_h100_sxm5") {  // the defaults are this preset
+      std::map<std::string, std::string> given;
+      for (const auto& kv : hbm) given[kv.first.as<std::string>()] = kv.second.as<std::string>();
+      const ParamValues section = ParamValues::resolve(hbm_section_schema(), given, "memory.hbm");
       const ParamValues preset = hbm_controller_params(section, "p"), defaults = hbm_params();
       for (const auto& [key, value] : preset.all()) CHECK(value.text == defaults.all().at(key).text);
     }
     ++found;
   }
   CHECK(found == expected.size());
+}
+
+TEST_CASE("hbm presets: the device presets' memory.hbm sections give the buses software sees", "[dram][config]") {
+  // B200: 7680 of the 8192 bits built are enabled (ARCH.md), at the 3996 MHz memory clock nvidia-smi reports.
+  const std::map<std::string, std::pair<double, std::uint64_t>> expected = {
+      {"b200", {7680 / 8.0 * 7.992e9, 180ull << 30}},
+      {"h100_sxm5", {3.35e12, 80ull << 30}},
+  };
+  for (const auto& [preset, want] : expected) {
+    INFO("preset " << preset);
+    const auto [peak, capacity] = hbm_section_totals(YAML::LoadFile(find_preset(preset))["memory"]["hbm"]);
+    CHECK(peak == Approx(want.first).epsilon(0.001));
+    CHECK(capacity == want.second);
+  }
 }
 
 TEST_CASE("hbm address mapping: the documented fields, a bijection", "[dram][config]") {
