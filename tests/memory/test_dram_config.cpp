@@ -26,11 +26,15 @@ ParamValues hbm_params(const std::map<std::string, std::string>& given = {}) {
   return ParamValues::resolve(hbm_param_schema(), given, "components.mem");
 }
 
-/// The peak bandwidth (all controllers, B/s) and capacity (bytes) a `memory.hbm` YAML section resolves to.
-std::pair<double, std::uint64_t> hbm_section_totals(const YAML::Node& hbm) {
+ParamValues resolve_hbm_section(const YAML::Node& hbm) {
   std::map<std::string, std::string> given;
   for (const auto& kv : hbm) given[kv.first.as<std::string>()] = kv.second.as<std::string>();
-  const ParamValues section = ParamValues::resolve(hbm_section_schema(), given, "memory.hbm");
+  return ParamValues::resolve(hbm_section_schema(), given, "memory.hbm");
+}
+
+/// The peak bandwidth (all controllers, B/s) and capacity (bytes) a `memory.hbm` YAML section resolves to.
+std::pair<double, std::uint64_t> hbm_section_totals(const YAML::Node& hbm) {
+  const ParamValues section = resolve_hbm_section(hbm);
   const auto clock = static_cast<std::uint64_t>(section.quantity("clock"));
   const HbmConfig c = resolve_hbm_config(hbm_controller_params(section, "components.hbm0"), clock);
   const auto controllers = static_cast<std::uint64_t>(section.integer("controllers"));
@@ -131,10 +135,7 @@ TEST_CASE("hbm presets: the README's memory.hbm sections resolve to their produc
     CHECK(peak == Approx(expected.at(name).bytes_per_second).epsilon(0.001));
     CHECK(capacity == expected.at(name).capacity);
     if (name == "hbm3_h100_sxm5") {  // the defaults are this preset
-      std::map<std::string, std::string> given;
-      for (const auto& kv : hbm) given[kv.first.as<std::string>()] = kv.second.as<std::string>();
-      const ParamValues section = ParamValues::resolve(hbm_section_schema(), given, "memory.hbm");
-      const ParamValues preset = hbm_controller_params(section, "p"), defaults = hbm_params();
+      const ParamValues preset = hbm_controller_params(resolve_hbm_section(hbm), "p"), defaults = hbm_params();
       for (const auto& [key, value] : preset.all()) CHECK(value.text == defaults.all().at(key).text);
     }
     ++found;
