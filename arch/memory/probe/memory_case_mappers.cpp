@@ -303,7 +303,8 @@ class StreamMapper final : public CaseMapper {
         set(c, "loads_in_flight", "32");
         // The figure is over 100000 blocks (hundreds of waves) whose starts and ends drift out of step; one
         // wave (57 MiB on h100_pcie) has every block start together and none turn over. h100_pcie 8 MiB:
-        // +11.9 % over 32 MiB, +7.0 % over 256 MiB, +7.2 % over 1 GiB.
+        // +11.9 % over 32 MiB, +7.0 % over 256 MiB, +7.2 % over 1 GiB (with the 427-cycle block launch of the time;
+        // +8.0 % over 256 MiB with the re-derived 361).
         set(c, "max_bytes", level == "l2" || level == "dram" ? kDramSteadyStateBytes : "32MiB");
         if (level == "l2") warm_l2(c);
         return c;
