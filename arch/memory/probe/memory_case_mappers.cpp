@@ -88,7 +88,8 @@ void warm_l2(SimCase& c) {
 /// in which the streams of many SMs have drifted apart and the L2 writes back as much as it takes in. A
 /// short run measures the synchronised start instead (32 MiB: h100_pcie stream read +3 % there, −49 % in
 /// steady state with the bank-group-lowest DRAM mapping; scale −42 % there, −3 % in steady state with the
-/// presets' mapping). 256 MiB is at least twice every preset's L2 (B200: 126.5 MiB).
+/// presets' mapping). 256 MiB is at least twice every preset's L2 (B200: 126.5 MiB). gpu-l2-cache's L2 rows run
+/// it too, for the same reason: several waves of blocks that have drifted apart.
 constexpr const char* kDramSteadyStateBytes = "256MiB";
 
 std::string l2_prefix(double footprint) { return bytes_text(std::max(32.0 * (1 << 20), 2.0 * footprint)); }
