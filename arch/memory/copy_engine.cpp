@@ -72,7 +72,10 @@ CopyEngine::CopyEngine(const ComponentContext& ctx)
                                             "latency of the hierarchy below the engine)")),
       st_multicast_commands_(stats().counter("multicast_commands", "", "multicast loads (this core's copy of a shared box)")),
       st_multicast_sent_(stats().counter("multicast_bytes_sent", "B", "bytes this engine fetched and delivered to peer cores")),
-      st_multicast_received_(stats().counter("multicast_bytes_received", "B", "bytes peer cores fetched for this core")) {
+      st_multicast_received_(stats().counter("multicast_bytes_received", "B", "bytes peer cores fetched for this core")),
+      st_limited_cycles_(stats().counter("in_flight_limited_cycles", "cycles",
+                                         "cycles in which pieces were due to issue but max_outstanding pieces were in "
+                                         "flight")) {
   mem_out_.add_port(&mem_req);
   scratch_out_.add_port(&scratch_req);
   mcast_out_.add_port(&mcast_out);
@@ -296,14 +299,19 @@ bool CopyEngine::tick(Cycle now_cycle) {
   mcast_out_.drain(now);
 
   bool can_cut = false;
+  bool due = false;  // the oldest command with pieces left may issue them now
   for (std::size_t i = 0; i < commands_.size(); ++i) {
     const Active& a = commands_[i];
     if (a.next_piece < a.pieces.size()) {
       can_cut = a.start_cycle <= now + 1 && in_flight_ < max_outstanding_;
+      due = a.start_cycle <= now;
       if (a.start_cycle > now) next_start = std::min(next_start, a.start_cycle);
       break;
     }
   }
+  // The engine sleeps while limited and is woken by the responses that free a slot, so the state
+  // changes only on a tick: the interval is closed on the first tick that is not limited.
+  track_in_flight_limit(now, due && in_flight_ >= max_outstanding_);
   if (can_cut) return true;
   const std::uint64_t next = std::min({next_start, done_queue_.next_cycle(), mem_out_.next_cycle(), scratch_out_.next_cycle(),
                                       mcast_out_.next_cycle()});
@@ -312,6 +320,28 @@ bool CopyEngine::tick(Cycle now_cycle) {
     wake_at(Cycle(next));
   }
   return false;
+}
+
+void CopyEngine::track_in_flight_limit(std::uint64_t now, bool limited) {
+  if (limited && !limited_) limited_since_ = now;
+  if (!limited && limited_) st_limited_cycles_ += now - limited_since_;
+  limited_ = limited;
+}
+
+void CopyEngine::finish() { track_in_flight_limit(clock().now().value, false); }
+
+std::vector<std::string> CopyEngine::report_lines(const std::vector<StatValue>& totals) const {
+  auto get = [&](const std::string& n) {
+    for (const auto& v : totals)
+      if (v.name == n) return v.value;
+    return 0.0;
+  };
+  const double cycles = get("cycles");
+  if (get("line_requests") == 0 || cycles <= 0) return {};
+  return {cat(format_number(get("line_requests")), " line requests, loaded latency mean ",
+              format_number(get("line_latency.mean"), 4), " cycles; ", max_outstanding_,
+              " in flight at most (max_outstanding), the limit on ",
+              format_number(100 * get("in_flight_limited_cycles") / cycles, 3), "% of cycles")};
 }
 
 std::string CopyEngine::waiting_on() const {

@@ -43,6 +43,8 @@ class CopyEngine final : public Component {
     return !commands_.empty() || in_flight_ > 0 || !done_queue_.empty() || !inbound_writes_.empty() || !mcast_out_.empty();
   }
   std::string waiting_on() const override;
+  void finish() override;
+  std::vector<std::string> report_lines(const std::vector<StatValue>& totals) const override;
 
   InPort<CopyCommand> cmd{*this, "cmd", "CopyCommand"};
   OutPort<CopyDone> done{*this, "done", "CopyDone"};
@@ -94,6 +96,9 @@ class CopyEngine final : public Component {
   static constexpr std::uint64_t kInboundTag = std::uint64_t{1} << 63;
   /// The open command a response's tag names (panics when there is none).
   Active& command_of(std::uint64_t tag, const char* from);
+  /// Account the cycles in which pieces were due to issue but max_outstanding were in flight: the
+  /// engine's in-flight limit, not the hierarchy's bandwidth, held the copies back then.
+  void track_in_flight_limit(std::uint64_t now, bool limited);
 
   const std::uint32_t line_bytes_;
   const std::uint64_t issue_latency_, completion_latency_;
@@ -111,6 +116,8 @@ class CopyEngine final : public Component {
   std::unordered_map<MulticastKey, Receipt, MulticastKeyHash> receipts_;
   std::unordered_map<std::uint64_t, InboundWrite> inbound_writes_;
   std::uint64_t next_inbound_ = 0;
+  bool limited_ = false;            // pieces were due while max_outstanding were in flight ...
+  std::uint64_t limited_since_ = 0;  // ... since this cycle
 
   Counter& st_commands_;
   Counter& st_line_requests_;
@@ -120,6 +127,7 @@ class CopyEngine final : public Component {
   Counter& st_multicast_commands_;
   Counter& st_multicast_sent_;
   Counter& st_multicast_received_;
+  Counter& st_limited_cycles_;
 };
 
 }  // namespace tilesim
