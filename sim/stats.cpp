@@ -4,6 +4,12 @@
 
 namespace tilesim {
 
+double stat_value(const std::vector<StatValue>& values, const std::string& name) {
+  for (const auto& v : values)
+    if (v.name == name) return v.value;
+  return 0.0;
+}
+
 void StatGroup::check_new(const std::string& name) const {
   for (const auto& e : entries_)
     if (e.name == name) panic("stat '", name, "' declared twice");

@@ -21,6 +21,10 @@ struct StatValue {
   std::string description;
 };
 
+/// The value named `name` among `values` (a component's emitted stats), 0 when it has none: the report
+/// lines read their own totals by name.
+double stat_value(const std::vector<StatValue>& values, const std::string& name);
+
 class Counter {
  public:
   void add(std::uint64_t n = 1) { total_ += n; }

@@ -145,11 +145,7 @@ double TrafficGenerator::progress_fraction() const {
 }
 
 std::vector<std::string> TrafficGenerator::report_lines(const std::vector<StatValue>& totals) const {
-  auto get = [&](const std::string& n) {
-    for (const auto& v : totals)
-      if (v.name == n) return v.value;
-    return 0.0;
-  };
+  auto get = [&](const std::string& n) { return stat_value(totals, n); };
   return {cat(format_number(get("requests_completed")), " requests of ", bytes_, " B (",
               random_ ? "random" : "sequential", ", up to ", max_outstanding_, " in flight)"),
           cat("latency: mean ", format_number(get("latency_ns.mean"), 4), " ns (", format_number(get("latency_cycles.mean"), 4),

@@ -828,11 +828,7 @@ void Megacore::finish() {
 }
 
 std::vector<std::string> Megacore::report_lines(const std::vector<StatValue>& totals) const {
-  auto get = [&](const std::string& n) {
-    for (const auto& v : totals)
-      if (v.name == n) return v.value;
-    return 0.0;
-  };
+  auto get = [&](const std::string& n) { return stat_value(totals, n); };
   const double bundles = get("bundles");
   std::string stalls;
   for (int s = 1; s < static_cast<int>(Stall::count_); ++s) {

@@ -331,11 +331,7 @@ void CopyEngine::track_in_flight_limit(std::uint64_t now, bool limited) {
 void CopyEngine::finish() { track_in_flight_limit(clock().now().value, false); }
 
 std::vector<std::string> CopyEngine::report_lines(const std::vector<StatValue>& totals) const {
-  auto get = [&](const std::string& n) {
-    for (const auto& v : totals)
-      if (v.name == n) return v.value;
-    return 0.0;
-  };
+  auto get = [&](const std::string& n) { return stat_value(totals, n); };
   const double cycles = get("cycles");
   if (get("line_requests") == 0 || cycles <= 0) return {};
   return {cat(format_number(get("line_requests")), " line requests, loaded latency mean ",

@@ -1086,11 +1086,7 @@ bool Sm::tick(Cycle c) {
 void Sm::finish() { charge_stalls(clock().now().value); }
 
 std::vector<std::string> Sm::report_lines(const std::vector<StatValue>& totals) const {
-  auto get = [&](const std::string& n) {
-    for (const auto& v : totals)
-      if (v.name == n) return v.value;
-    return 0.0;
-  };
+  auto get = [&](const std::string& n) { return stat_value(totals, n); };
   const double cycles = get("cycles");
   if (cycles <= 0 || get("programs") == 0) return {};
   std::vector<std::string> out;

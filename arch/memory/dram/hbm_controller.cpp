@@ -278,11 +278,7 @@ std::string HbmController::waiting_on() const {
 }
 
 std::vector<std::string> HbmController::report_lines(const std::vector<StatValue>& totals) const {
-  auto get = [&](const std::string& n) {
-    for (const auto& v : totals)
-      if (v.name == n) return v.value;
-    return 0.0;
-  };
+  auto get = [&](const std::string& n) { return stat_value(totals, n); };
   return {cat(format_number(get("bursts")), " bursts: row-hit rate ", format_number(100 * get("row_hit_rate"), 4),
               "% (", format_number(get("row_hits")), " hits, ", format_number(get("row_misses")), " misses, ",
               format_number(get("row_conflicts")), " conflicts), ", format_number(get("refreshes")), " refreshes"),

@@ -242,11 +242,7 @@ std::string TlmMemoryPort::waiting_on() const {
 }
 
 std::vector<std::string> TlmMemoryPort::report_lines(const std::vector<StatValue>& totals) const {
-  auto get = [&](const std::string& n) {
-    for (const auto& v : totals)
-      if (v.name == n) return v.value;
-    return 0.0;
-  };
+  auto get = [&](const std::string& n) { return stat_value(totals, n); };
   std::vector<std::string> lines{cat(format_number(get("reads") + get("writes")), " TLM transactions (",
                                      external_target_ ? "external" : "built-in", " target), mean latency ",
                                      format_number(get("latency_ns.mean"), 4), " ns")};
