@@ -76,6 +76,12 @@ CopyEngine::CopyEngine(const ComponentContext& ctx)
       st_limited_cycles_(stats().counter("in_flight_limited_cycles", "cycles",
                                          "cycles in which pieces were due to issue but max_outstanding pieces were in "
                                          "flight")) {
+  st_read_latency_by_source_[static_cast<std::size_t>(ServedBy::l2)] = &stats().distribution(
+      "read_latency_l2_hit", "cycles", "loaded latency of line reads the L2 hit");
+  st_read_latency_by_source_[static_cast<std::size_t>(ServedBy::l2_in_flight)] = &stats().distribution(
+      "read_latency_l2_in_flight", "cycles", "loaded latency of line reads merged into an L2 miss already in flight");
+  st_read_latency_by_source_[static_cast<std::size_t>(ServedBy::memory)] = &stats().distribution(
+      "read_latency_memory", "cycles", "loaded latency of line reads whose own L2 miss went to memory");
   mem_out_.add_port(&mem_req);
   scratch_out_.add_port(&scratch_req);
   mcast_out_.add_port(&mcast_out);
@@ -229,8 +235,11 @@ bool CopyEngine::tick(Cycle now_cycle) {
   while (mem_resp.ready()) {
     const MemResponse m = mem_resp.pop();
     const Active& a = command_of(m.req.tag, "global");
-    st_line_latency_.sample(static_cast<double>(now - clock().cycle_at_or_after(m.req.issued).value));
+    const auto latency = static_cast<double>(now - clock().cycle_at_or_after(m.req.issued).value);
+    st_line_latency_.sample(latency);
     if (m.req.op == MemOp::read) {  // to_scratch: the data now goes into the scratch
+      if (Distribution* by_source = st_read_latency_by_source_[static_cast<std::size_t>(m.req.served)])
+        by_source->sample(latency);
       ScratchRequest w;
       w.req.addr = tag_low(m.req.tag);
       w.req.bytes = m.req.bytes;
@@ -334,10 +343,26 @@ std::vector<std::string> CopyEngine::report_lines(const std::vector<StatValue>& 
   auto get = [&](const std::string& n) { return stat_value(totals, n); };
   const double cycles = get("cycles");
   if (get("line_requests") == 0 || cycles <= 0) return {};
-  return {cat(format_number(get("line_requests")), " line requests, loaded latency mean ",
-              format_number(get("line_latency.mean"), 4), " cycles; ", max_outstanding_,
-              " in flight at most (max_outstanding), the limit on ",
-              format_number(100 * get("in_flight_limited_cycles") / cycles, 3), "% of cycles")};
+  std::vector<std::string> lines{cat(format_number(get("line_requests")), " line requests, loaded latency mean ",
+                                     format_number(get("line_latency.mean"), 4), " cycles; ", max_outstanding_,
+                                     " in flight at most (max_outstanding), the limit on ",
+                                     format_number(100 * get("in_flight_limited_cycles") / cycles, 3), "% of cycles")};
+  // Where the L2 answered the reads, with each kind's share and loaded latency.
+  const std::array<std::pair<ServedBy, const char*>, 3> kinds{
+      {{ServedBy::l2, "read_latency_l2_hit"}, {ServedBy::l2_in_flight, "read_latency_l2_in_flight"},
+       {ServedBy::memory, "read_latency_memory"}}};
+  double reads = 0;
+  for (const auto& k : kinds) reads += get(cat(k.second, ".count"));
+  if (reads > 0) {
+    std::string by_source = "reads: ";
+    for (std::size_t i = 0; i < kinds.size(); ++i) {
+      const double n = get(cat(kinds[i].second, ".count"));
+      by_source += cat(i ? "; " : "", served_by_name(kinds[i].first), " ", format_number(100 * n / reads, 3), "%");
+      if (n > 0) by_source += cat(" (mean ", format_number(get(cat(kinds[i].second, ".mean")), 4), " cycles)");
+    }
+    lines.push_back(by_source);
+  }
+  return lines;
 }
 
 std::string CopyEngine::waiting_on() const {

@@ -14,6 +14,7 @@
 //   are counted ahead). A multicast command completes when its own slice and every peer's have landed.
 #pragma once
 
+#include <array>
 #include <deque>
 #include <unordered_map>
 #include <vector>
@@ -124,6 +125,8 @@ class CopyEngine final : public Component {
   Counter& st_bytes_;
   Distribution& st_command_cycles_;
   Distribution& st_line_latency_;
+  // Loaded latency of line reads by where the L2 answered them (indexed by ServedBy; unknown is unused).
+  std::array<Distribution*, 4> st_read_latency_by_source_{};
   Counter& st_multicast_commands_;
   Counter& st_multicast_sent_;
   Counter& st_multicast_received_;

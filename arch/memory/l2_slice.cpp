@@ -144,10 +144,12 @@ void L2Slice::prefill_lines(std::uint64_t base, double dirty_fraction, bool repl
   }
 }
 
-void L2Slice::respond(const MemRequest& r, Upstream from, std::uint32_t data_bytes, std::uint64_t earliest,
-                      std::uint64_t latency) {
+void L2Slice::respond(const MemRequest& r, ServedBy served, Upstream from, std::uint32_t data_bytes,
+                      std::uint64_t earliest, std::uint64_t latency) {
   const std::uint64_t start = data_bytes == 0 ? earliest : data_port_.reserve(earliest, data_bytes);
-  pending_up_.push(start + latency, {from, MemResponse{r}});
+  MemResponse resp{r};
+  resp.req.served = served;
+  pending_up_.push(start + latency, {from, std::move(resp)});
 }
 
 void L2Slice::send_down(Downstream where, MemRequest m, std::uint64_t at) {
@@ -212,7 +214,7 @@ void L2Slice::accept_write(const MemRequest& r, Upstream from, std::uint64_t now
     array_.touch(*l);
     l->valid |= mask;  // write-allocate without fetch: sector byte masks are not modelled
     l->dirty |= mask;
-    respond(r, from, r.bytes, now + tag_latency_, 0);
+    respond(r, ServedBy::l2, from, r.bytes, now + tag_latency_, 0);
     return;
   }
   // A replica: keep it current (clean) and let the home slice own the dirty data.
@@ -242,7 +244,7 @@ L2Slice::Wait L2Slice::accept(const MemRequest& r, Upstream from, std::uint64_t 
     array_.touch(*l);
     ++st_reads_;
     ++st_read_hits_;
-    respond(r, from, r.bytes, now + tag_latency_, data_latency_);
+    respond(r, ServedBy::l2, from, r.bytes, now + tag_latency_, data_latency_);
     return Wait::kNone;
   }
   const bool far = map_.home_partition(r.addr) != partition_;
@@ -266,7 +268,7 @@ L2Slice::Wait L2Slice::accept(const MemRequest& r, Upstream from, std::uint64_t 
   Mshr& m = it->second;
   const std::uint32_t to_request = missing & ~m.requested;
   m.requested |= to_request;
-  (m.targets.size() < mshr_targets_ ? m.targets : m.replays).push_back({r, missing, from});
+  (m.targets.size() < mshr_targets_ ? m.targets : m.replays).push_back({r, missing, from, to_request == 0});
   if (to_request) request_sectors(line, to_request, far ? kFwd : kMem, now + tag_latency_);
   ++st_reads_;
   ++st_read_misses_;
@@ -293,12 +295,15 @@ void L2Slice::handle_fill(const MemResponse& msg, std::uint64_t now) {
   Mshr& m = it->second;
   m.requested &= ~mask;
   m.arrived |= mask;
+  // How this fill was served: memory answers with the request unchanged, a home slice in another
+  // partition says how it answered.
+  const ServedBy fill_source = msg.req.served == ServedBy::unknown ? ServedBy::memory : msg.req.served;
   // Answer the targets whose sectors have all arrived, in arrival order; keep the others, in order.
   std::size_t kept = 0;
   for (std::size_t i = 0; i < m.targets.size(); ++i) {
     Target& t = m.targets[i];
     if ((t.need & ~m.arrived) == 0)
-      respond(t.req, t.from, t.req.bytes, now, fill_latency_);
+      respond(t.req, t.merged ? ServedBy::l2_in_flight : fill_source, t.from, t.req.bytes, now, fill_latency_);
     else
       m.targets[kept++] = t;
   }
@@ -308,7 +313,7 @@ void L2Slice::handle_fill(const MemResponse& msg, std::uint64_t now) {
   for (std::size_t i = 0; i < m.replays.size(); ++i) {
     Target& t = m.replays[i];
     if ((t.need & ~m.arrived) == 0) {
-      respond(t.req, t.from, t.req.bytes, now + tag_latency_, data_latency_);
+      respond(t.req, ServedBy::l2_in_flight, t.from, t.req.bytes, now + tag_latency_, data_latency_);
       --replays_waiting_;
     } else {
       m.replays[kept++] = t;

@@ -67,6 +67,7 @@ class L2Slice final : public Component {
     MemRequest req;
     std::uint32_t need;
     Upstream from;
+    bool merged;  // it requested no sectors itself: it waits for a fill another request started
   };
   struct Mshr {
     std::uint32_t requested = 0;
@@ -81,7 +82,7 @@ class L2Slice final : public Component {
   Wait accept(const MemRequest& r, Upstream from, std::uint64_t now);
   void accept_write(const MemRequest& r, Upstream from, std::uint64_t now);
   void handle_fill(const MemResponse& r, std::uint64_t now);
-  void respond(const MemRequest& r, Upstream from, std::uint32_t data_bytes, std::uint64_t earliest,
+  void respond(const MemRequest& r, ServedBy served, Upstream from, std::uint32_t data_bytes, std::uint64_t earliest,
                std::uint64_t latency);
   void send_down(Downstream where, MemRequest m, std::uint64_t at);
   void request_sectors(std::uint64_t line, std::uint32_t mask, Downstream where, std::uint64_t at);
