@@ -84,6 +84,16 @@ void apply_clock(CaseResult& c, std::map<std::string, std::string>& preset_clock
 
 }  // namespace
 
+void apply_user_overrides(std::vector<CaseResult>& cases, const std::vector<std::string>& overrides) {
+  for (const auto& o : overrides) {
+    const auto eq = o.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == o.size())
+      throw ConfigError(cat("validate: --set '", o, "': expected KEY=VALUE (e.g. memory.hbm.queue_depth=256)"));
+  }
+  for (auto& c : cases)
+    if (c.status == CaseStatus::planned) c.sim.overrides.insert(c.sim.overrides.end(), overrides.begin(), overrides.end());
+}
+
 const char* case_status_name(CaseStatus status) {
   switch (status) {
     case CaseStatus::planned: return "planned";

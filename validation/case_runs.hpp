@@ -33,6 +33,11 @@ struct CaseResult {
 /// clock_note saying what the preset had.
 std::vector<CaseResult> plan_cases(const std::vector<ReferenceRow>& rows);
 
+/// Append `overrides` (KEY=VALUE, from `tilesim validate --set`) to every planned case, after the mapper's
+/// own so that they win: a design-space study validates a changed configuration without editing presets.
+/// ConfigError naming the override when one is not KEY=VALUE.
+void apply_user_overrides(std::vector<CaseResult>& cases, const std::vector<std::string>& overrides);
+
 struct RunSettings {
   std::string tilesim;        // the binary to run
   std::string work_dir;       // one sub-folder per case is created here

@@ -126,6 +126,9 @@ int run_validate_command(const std::vector<std::string>& args) {
       "expected", po::value<std::string>(), "CI gate: fail (exit 1) when a row's |error| exceeds its recorded value + margin")(
       "write-expected", po::value<std::string>(), "record the compared rows' errors into this file (for --expected)")(
       "margin", po::value<double>()->default_value(1.0), "with --write-expected: margin in percentage points")(
+      "set", po::value<std::vector<std::string>>()->composing(),
+      "KEY=VALUE added to every case after its mapping (repeatable): validate a changed configuration "
+      "without editing presets")(
       "tilesim", po::value<std::string>(), "tilesim binary to run the cases with (default: this executable)")(
       "dry-run", "print the `tilesim run` command of every case (and why others cannot run) without running")(
       "no-plot", "do not make validation.png");
@@ -167,6 +170,9 @@ int run_validate_command(const std::vector<std::string>& args) {
   if (vm.count("expected")) expected = read_expected_errors(vm["expected"].as<std::string>());
 
   std::vector<CaseResult> cases = plan_cases(rows);
+  const std::vector<std::string> user_overrides =
+      vm.count("set") ? vm["set"].as<std::vector<std::string>>() : std::vector<std::string>{};
+  apply_user_overrides(cases, user_overrides);
   if (vm.count("dry-run")) {
     print_dry_run(std::cout, cases, tilesim);
     return kExitOk;
@@ -186,6 +192,11 @@ int run_validate_command(const std::vector<std::string>& args) {
   run_cases(cases, settings);
 
   std::cout << "\n";
+  if (!user_overrides.empty()) {
+    std::cout << "every case ran with";
+    for (const auto& o : user_overrides) std::cout << " --set " << o;
+    std::cout << "\n";
+  }
   print_report(std::cout, cases);
   const std::string csv = (fs::path(out_dir) / "validation.csv").string();
   write_validation_csv(csv, cases);

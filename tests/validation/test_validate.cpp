@@ -114,6 +114,35 @@ TEST_CASE("validate: --dry-run prints the tilesim run command of every case with
   CHECK_FALSE(fs::exists(fresh_dir("dry") / "runs"));
 }
 
+TEST_CASE("validate: --set changes every case's configuration after its mapping, and the change shows in the result") {
+  std::string printed;
+  CHECK(validate({kData + "/fixture_cases.csv", "--dry-run", "--only", "fixture_chase", "--set",
+                  "components.memory_chase.latency=600ns"},
+                 printed) == 0);
+  // After the mapper's own latency (400 ns from the row), so the user's value is the one that holds.
+  CHECK(printed.find("--set components.memory_chase.latency=400ns --set components.random.requests=300 --set "
+                     "components.stream.requests=1000 --set components.memory_chase.latency=600ns\n") !=
+        std::string::npos);
+
+  const fs::path base = fresh_dir("set-base"), changed = fresh_dir("set-changed");
+  const std::vector<std::string> one_row = {kData + "/fixture_cases.csv", "--only", "fixture_chase", "--no-plot"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> a = one_row;
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  REQUIRE(validate(with({"--out", base.string()}), printed) == 0);
+  REQUIRE(validate(with({"--out", changed.string(), "--set", "components.memory_chase.latency=600ns"}), printed) == 0);
+  CHECK(printed.find("every case ran with --set components.memory_chase.latency=600ns") != std::string::npos);
+  const double before = std::stod(read_validation_csv(base / "validation.csv").at("fx-chase-ns").at("simulated"));
+  const double after = std::stod(read_validation_csv(changed / "validation.csv").at("fx-chase-ns").at("simulated"));
+  CHECK(after - before == Approx(200).margin(1));  // the chase's latency grew by exactly the 200 ns added
+
+  CHECK_THROWS_WITH(validate(with({"--dry-run", "--set", "components.memory_chase.latency"}), printed),
+                    "validate: --set 'components.memory_chase.latency': expected KEY=VALUE (e.g. "
+                    "memory.hbm.queue_depth=256)");
+}
+
 TEST_CASE("validate: a case whose simulation fails is reported as failed with tilesim's message (exit 3)") {
   const fs::path out = fresh_dir("broken");
   std::string printed;
