@@ -104,6 +104,11 @@ class InPort final : public PortBase {
     if (!ready()) panic("peek on ", full_name(), " with no ready message");
     return queue_.top().msg;
   }
+  /// When the head message became ready (queueing-time statistics: now minus this is how long it waited).
+  Tick head_ready() const {
+    if (!ready()) panic("head_ready on ", full_name(), " with no ready message");
+    return queue_.top().ready;
+  }
   M pop();
 
  private:

@@ -94,7 +94,11 @@ L2Slice::L2Slice(const ComponentContext& ctx)
       st_bytes_out_(stats().counter("bytes_to_requesters", "B", "read data returned to requesters")),
       st_stalls_(stats().counter("stalls", "", "cycles the head request waited for an MSHR or write slot")),
       st_replays_(stats().counter("replays", "", "reads that found their line's MSHR targets full, waited in a replay "
-                                  "slot and were looked up again after the fill")) {
+                                  "slot and were looked up again after the fill")),
+      st_input_wait_(stats().distribution("input_wait", "cycles",
+                                          "cycles a request waited at the slice's inputs before its tag lookup")),
+      st_data_port_wait_(stats().distribution("data_port_wait", "cycles",
+                                              "cycles an answer with data waited for the slice's data port")) {
   stats().ratio("hit_rate", "", "read hits / reads", "read_hits", "reads");
   if (slice_ >= map_.slices())
     throw ConfigError(cat(params().path(), ".slice: ", slice_, " is not below the number of slices (", map_.slices(), ")"));
@@ -147,6 +151,7 @@ void L2Slice::prefill_lines(std::uint64_t base, double dirty_fraction, bool repl
 void L2Slice::respond(const MemRequest& r, ServedBy served, Upstream from, std::uint32_t data_bytes,
                       std::uint64_t earliest, std::uint64_t latency) {
   const std::uint64_t start = data_bytes == 0 ? earliest : data_port_.reserve(earliest, data_bytes);
+  if (data_bytes != 0) st_data_port_wait_.sample(static_cast<double>(start - earliest));
   MemResponse resp{r};
   resp.req.served = served;
   pending_up_.push(start + latency, {from, std::move(resp)});
@@ -355,6 +360,7 @@ bool L2Slice::tick(Cycle now_cycle) {
       continue;
     }
     if (from == kHome) ++st_home_requests_;
+    st_input_wait_.sample(static_cast<double>(now - clock().cycle_at_or_after(inputs[pick]->head_ready()).value));
     inputs[pick]->pop();
     next_port_ = pick ^ 1u;
     ++n;
@@ -379,6 +385,16 @@ bool L2Slice::tick(Cycle now_cycle) {
     wake_at(Cycle(next));
   }
   return false;
+}
+
+std::vector<std::string> L2Slice::report_lines(const std::vector<StatValue>& totals) const {
+  auto get = [&](const char* n) { return stat_value(totals, n); };
+  const double reads = get("reads");
+  if (reads == 0) return {};
+  return {cat(format_number(reads), " reads: hit rate ", format_number(100 * get("read_hits") / reads, 3),
+              "%, merged into a miss in flight ", format_number(100 * (get("mshr_merges") + get("replays")) / reads, 3),
+              "%; waits: inputs mean ", format_number(get("input_wait.mean"), 3), " cycles, data port mean ",
+              format_number(get("data_port_wait.mean"), 3), " cycles")};
 }
 
 bool L2Slice::busy() const {

@@ -52,6 +52,8 @@ class L2Slice final : public Component {
   std::string waiting_on() const override;
 
   InPort<MemRequest> req{*this, "req", "MemRequest"};
+  std::vector<std::string> report_lines(const std::vector<StatValue>& totals) const override;
+
   OutPort<MemResponse> resp{*this, "resp", "MemResponse"};
   InPort<MemRequest> home_req{*this, "home_req", "MemRequest"};
   OutPort<MemResponse> home_resp{*this, "home_resp", "MemResponse"};
@@ -124,6 +126,8 @@ class L2Slice final : public Component {
   Counter& st_bytes_out_;
   Counter& st_stalls_;
   Counter& st_replays_;
+  Distribution& st_input_wait_;
+  Distribution& st_data_port_wait_;
 };
 
 }  // namespace tilesim
