@@ -370,13 +370,15 @@ class AttentionMapper final : public CaseMapper {
     set(c, "causal", causal == "true" || causal == "1" ? "1" : "0");
     set(c, "dtype", row.param_or("dtype", "bf16"));
     // One kernel for every shape, the warp-specialised `attention_ws` (FlashAttention-3's structure).
-    // BLOCK_M = 128: two consumer warp groups of 64 query rows (one wgmma M each). BLOCK_N = 128 key rows,
-    // halved until the Q tile and the two stages of K and V (16-bit) fit the SM's scratch.
+    // BLOCK_M = 128: two consumer warp groups of 64 query rows (one wgmma M each). BLOCK_N: the most key
+    // rows, up to 128 and a multiple of 16 (the k step of P.V), for which the Q tile and the two stages of
+    // K and V (16-bit) fit the SM's scratch; FlashAttention-3 sizes its tiles the same way (128 x 128 for
+    // head dim 64 and 128, 128 x 80 for 256).
     const double headdim = row.param_number("headdim");
     const double scratch = preset_number(row, "memory.scratch.size") - 1024;
     auto footprint = [&](double bn) { return 2.0 * headdim * (128 + 2 * 2 * bn); };
     double bn = 128;
-    while (bn > 16 && footprint(bn) > scratch) bn /= 2;
+    while (bn > 16 && footprint(bn) > scratch) bn -= 16;
     if (footprint(bn) > scratch)
       return cat("the SM's scratch (", scratch, " B) cannot hold attention tiles of head dim ", headdim);
     set(c, "BLOCK_M", "128");

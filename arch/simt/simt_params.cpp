@@ -76,7 +76,11 @@ ParamSchema simt_sm_schema() {
                "micro-ops a warp group's front end expands ahead of its slowest warp (instruction buffer)", 4)
       .integer("tma_box_rows", 256, "largest box height of one TMA command (rows)", 1)
       .quantity("program_launch", UnitKind::cycles, "0",
-                "cycles from a program's arrival at the SM to its first instruction (CTA launch)");
+                "cycles from a program's arrival at the SM to its first instruction (CTA launch)")
+      .choice("wgmma_paused_by", "none", {"none", "sfu", "issue"},
+              "what the warp-group tensor pipe (wgmma) pauses for, the other work going first: none; sfu = "
+              "while any sub-partition's special-function pipe (MUFU) works; issue = for every cycle a "
+              "sub-partition dispatches another instruction");
   return s;
 }
 
@@ -111,6 +115,10 @@ SimtParams read_simt_params(const ParamValues& p) {
   s.lookahead = static_cast<std::uint32_t>(p.integer("lookahead"));
   s.tma_box_rows = static_cast<std::uint32_t>(p.integer("tma_box_rows"));
   s.program_launch_cycles = p.quantity("program_launch");
+  {
+    const std::string w = p.string("wgmma_paused_by");
+    s.wgmma_paused_by = w == "sfu" ? WgmmaPause::sfu : w == "issue" ? WgmmaPause::issue : WgmmaPause::none;
+  }
   if (s.max_warps * 32 < s.max_threads)
     throw ConfigError("core.sm.max_threads: more threads than max_warps x 32");
   if (s.vector_bytes & (s.vector_bytes - 1)) throw ConfigError("core.sm.vector_bytes: must be a power of two");

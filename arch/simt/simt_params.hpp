@@ -34,6 +34,9 @@ struct UnitTiming {
 
 enum class SchedulerPolicy : std::uint8_t { gto, lrr };
 enum class AsyncCopyEngine : std::uint8_t { tma, cp_async };
+/// What makes the warp-group tensor pipe (wgmma) pause: nothing, a sub-partition's SFU at work, or any
+/// instruction a sub-partition dispatches (an inferred register-file port hazard; see arch/simt/README.md).
+enum class WgmmaPause : std::uint8_t { none, sfu, issue };
 
 struct SimtParams {
   std::uint32_t sub_partitions = 4;
@@ -58,6 +61,7 @@ struct SimtParams {
   std::uint32_t lookahead = 32;
   std::uint32_t tma_box_rows = 256;
   double program_launch_cycles = 0;
+  WgmmaPause wgmma_paused_by = WgmmaPause::none;
 
   const UnitTiming& unit(Unit u) const { return units[static_cast<int>(u)]; }
 };

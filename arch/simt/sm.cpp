@@ -60,6 +60,8 @@ Sm::Sm(const ComponentContext& ctx, std::uint32_t index, SimtParams params, SmEn
     st_stall_[s] = &stats().counter(std::string("stall_") + stall_name(s), "SP-cycles", stall_description(s));
   warps_.resize(p_.max_warps);
   sps_.resize(p_.sub_partitions);
+  pause_spans_.resize(p_.sub_partitions);
+  quarter_free_.assign(p_.sub_partitions, 0.0);
   if (!env_.launches) panic(name(), ": an SM needs the run's launch list");
 }
 
@@ -68,6 +70,7 @@ Sm::~Sm() {
   for (auto& e : copies_) pool_.release(e.op);
   for (auto& [id, o] : outstanding_) pool_.release(o.op);
   for (auto& [id, o] : copy_outstanding_) pool_.release(o.op);
+  for (auto& r : wgmma_runs_) pool_.release(r.op);
   programs_.clear();
 }
 
@@ -500,6 +503,71 @@ void Sm::arrive_barrier(Warp& w, std::uint32_t slot, BarrierState& b, std::uint3
   }
 }
 
+double Sm::quarter_end_around_pauses(std::uint32_t s, double& start, double busy) const {
+  double t = start, left = busy;
+  bool started = false;
+  for (const auto& [b, e] : pause_spans_[s]) {
+    if (e <= t) continue;
+    if (b >= t + left) break;
+    if (b > t) {  // work up to the span
+      left -= b - t;
+      started = true;
+    } else if (!started) {
+      start = e;  // the quarter cannot begin inside a span
+    }
+    t = e;
+  }
+  return t + left;
+}
+
+void Sm::publish_wgmma_times(const WgmmaRun& r) {
+  MicroOp& m = *r.op;
+  const Time first = ceil_time(*std::max_element(r.start.begin(), r.start.end()) + r.first_offset);
+  const Time last = ceil_time(*std::max_element(r.end.begin(), r.end.end()) + r.last_offset);
+  for (std::uint32_t l = r.wg * 4; l < r.wg * 4 + 4 && l < m.warps; ++l) {
+    m.first[m.slot(l)] = first;
+    m.last[m.slot(l)] = last;
+  }
+}
+
+void Sm::pause_wgmma(std::uint32_t s, double a, double b, Time now) {
+  const double past = static_cast<double>(now);
+  auto& spans = pause_spans_[s];
+  spans.erase(std::remove_if(spans.begin(), spans.end(), [&](const auto& x) { return x.second <= past; }),
+              spans.end());
+  // The parts of [a, b) this sub-partition's spans do not cover yet; then merge [a, b) in.
+  std::vector<std::pair<double, double>> fresh;
+  double x = a;
+  for (const auto& sp : spans) {
+    if (sp.second <= x || sp.first >= b) continue;
+    if (sp.first > x) fresh.emplace_back(x, sp.first);
+    x = std::max(x, sp.second);
+  }
+  if (x < b) fresh.emplace_back(x, b);
+  if (fresh.empty()) return;
+  std::pair<double, double> add{a, b};
+  std::vector<std::pair<double, double>> merged;
+  for (const auto& sp : spans) {
+    if (sp.second < add.first || sp.first > add.second) merged.push_back(sp);
+    else add = {std::min(add.first, sp.first), std::max(add.second, sp.second)};
+  }
+  merged.push_back(add);
+  std::sort(merged.begin(), merged.end());
+  spans.swap(merged);
+  // Every newly covered piece pauses this sub-partition's quarters that run at or after it.
+  for (const auto& [px, py] : fresh) {
+    const double len = py - px;
+    for (WgmmaRun& r : wgmma_runs_) {
+      if (r.end[s] <= px) continue;
+      if (r.start[s] >= px) r.start[s] += len;
+      r.end[s] += len;
+      publish_wgmma_times(r);
+    }
+    if (quarter_free_[s] > px) quarter_free_[s] += len;
+    wgmma_free_ = std::max(wgmma_free_, quarter_free_[s]);
+  }
+}
+
 void Sm::enqueue_wgmma(Warp& w, MicroOp& m, Time now) {
   // The warp group (4 consecutive warps of the group) starts when its last warp issued everything.
   const std::uint32_t wg = w.lane / 4;
@@ -517,12 +585,48 @@ void Sm::enqueue_wgmma(Warp& w, MicroOp& m, Time now) {
     if (prev != kPending) start = std::max(start, static_cast<double>(prev) - (m.chains - 1) * spacing);
   }
   const double busy = m.count * m.interval;
-  wgmma_free_ = start + busy;
-  const Time first = ceil_time(start + m.latency);
-  const Time last = ceil_time(start + (m.count - 1) * spacing + m.latency);
-  for (std::uint32_t l = wg * 4; l < wg * 4 + 4 && l < m.warps; ++l) {
-    m.first[m.slot(l)] = first;
-    m.last[m.slot(l)] = last;
+  Time last = ceil_time(start + (m.count - 1) * spacing + m.latency);
+  if (p_.wgmma_paused_by == WgmmaPause::none) {
+    wgmma_free_ = start + busy;
+    const Time first = ceil_time(start + m.latency);
+    for (std::uint32_t l = wg * 4; l < wg * 4 + 4 && l < m.warps; ++l) {
+      m.first[m.slot(l)] = first;
+      m.last[m.slot(l)] = last;
+    }
+  } else {
+    // Per sub-partition quarters (wgmma_free_ is then the latest quarter's end, and `start` from it is
+    // replaced by each quarter's own free time).
+    double chained = static_cast<double>(now);
+    for (std::size_t i = 0; i < m.srcs.size(); ++i) {
+      const MicroOp& s = *m.srcs[i];
+      if (!(m.skip_src_mask & (1u << i)) || s.kind != MicroKind::wgmma) continue;
+      const Time prev = s.last[s.slot(wg * 4)];
+      if (prev != kPending) chained = std::max(chained, static_cast<double>(prev) - (m.chains - 1) * spacing);
+    }
+    while (!wgmma_runs_.empty() &&
+           *std::max_element(wgmma_runs_.front().end.begin(), wgmma_runs_.front().end.end()) <=
+               static_cast<double>(now)) {
+      pool_.release(wgmma_runs_.front().op);
+      wgmma_runs_.pop_front();
+    }
+    WgmmaRun r;
+    r.op = &m;
+    r.wg = wg;
+    r.first_offset = m.latency;
+    r.last_offset = (m.count - 1) * spacing + m.latency - busy;
+    for (std::uint32_t q = 0; q < sps_.size(); ++q) {
+      double qs = std::max(chained, quarter_free_[q]);
+      const double qe = quarter_end_around_pauses(q, qs, busy);
+      r.start.push_back(qs);
+      r.end.push_back(qe);
+      quarter_free_[q] = qe;
+      wgmma_free_ = std::max(wgmma_free_, qe);
+    }
+    start = *std::min_element(r.start.begin(), r.start.end());
+    pool_.add_ref(&m);
+    wgmma_runs_.push_back(std::move(r));
+    publish_wgmma_times(wgmma_runs_.back());
+    last = m.last[m.slot(wg * 4)];
   }
   if (trace_) {
     const Tick b = clock().tick_of(Cycle(static_cast<std::uint64_t>(start)));
@@ -561,7 +665,10 @@ void Sm::issue(std::uint32_t slot, Time now) {
     case MicroKind::mma_sync: {
       const double step = std::max(1.0, m.interval);
       const int u = static_cast<int>(m.unit);
-      sp.unit_free[u] = std::max(sp.unit_free[u], static_cast<double>(now)) + chunk * m.interval;
+      const double unit_start = std::max(sp.unit_free[u], static_cast<double>(now));
+      sp.unit_free[u] = unit_start + chunk * m.interval;
+      if (p_.wgmma_paused_by == WgmmaPause::sfu && m.unit == Unit::sfu) pause_wgmma(w.sp, unit_start, sp.unit_free[u], now);
+      if (p_.wgmma_paused_by == WgmmaPause::issue) pause_wgmma(w.sp, static_cast<double>(now), static_cast<double>(now + chunk), now);
       *st_unit_busy_[u] += static_cast<std::uint64_t>(std::llround(chunk * m.interval));
       w.prog->activity.busy[static_cast<std::size_t>(u)] += chunk * m.interval;
       const Time last_issue = now + static_cast<Time>(std::ceil((chunk - 1) * step));
@@ -599,6 +706,7 @@ void Sm::issue(std::uint32_t slot, Time now) {
       issue_memory(w, m, done_before, chunk, now);
       m.issued[lane] += chunk;
       sp.dispatch_free = now + chunk;
+      if (p_.wgmma_paused_by == WgmmaPause::issue) pause_wgmma(w.sp, static_cast<double>(now), static_cast<double>(now + chunk), now);
       w.next_issue = now + chunk;
       count_instructions(Unit::lsu, chunk);
       if (m.group_wide) {

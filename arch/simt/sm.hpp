@@ -167,6 +167,27 @@ class Sm final : public core::Core {
   std::unordered_map<std::uint64_t, Outstanding> copy_outstanding_;
   std::vector<std::pair<std::uint64_t, std::uint64_t>> line_scratch_;  // scratch for coalescing
   double wgmma_free_ = 0;
+  // With core.sm.wgmma_paused_by: each sub-partition's tensor core runs its quarter of a warp group's
+  // wgmma and pauses for that sub-partition's pausing work (its SFU busy spans, or its dispatch cycles);
+  // a bundle is done when its slowest quarter is. Runs are the bundles queued or running (each holds a
+  // reference to its micro-op); spans are per sub-partition, still ahead, sorted and disjoint.
+  struct WgmmaRun {
+    MicroOp* op = nullptr;
+    std::uint32_t wg = 0;
+    std::vector<double> start, end;     // per sub-partition quarter, pauses included
+    double first_offset = 0;            // first result = latest quarter start + this
+    double last_offset = 0;             // last result = latest quarter end + this
+  };
+  std::deque<WgmmaRun> wgmma_runs_;
+  std::vector<std::vector<std::pair<double, double>>> pause_spans_;  // per sub-partition
+  std::vector<double> quarter_free_;                                 // per sub-partition tensor core
+  /// Lay `busy` cycles of sub-partition `s`'s quarter out from `start`, skipping its pause spans; moves
+  /// `start` past a span it falls in and returns the end.
+  double quarter_end_around_pauses(std::uint32_t s, double& start, double busy) const;
+  /// Sub-partition `s` does pausing work over [a, b): its quarters of the queued and running wgmma
+  /// bundles pause for the part of it its earlier spans do not cover.
+  void pause_wgmma(std::uint32_t s, double a, double b, Time now);
+  void publish_wgmma_times(const WgmmaRun& r);
   std::uint64_t next_id_ = 1;
   std::uint64_t next_age_ = 0;
   std::uint64_t in_flight_ = 0;

@@ -182,6 +182,19 @@ TEST_CASE("the gpu case mappers turn reference rows into runs with one kernel pe
   dg.params["dtype_in"] = "bf16";
   CHECK_THAT(std::get<std::string>(mapper("gemm")->map(dg)), Contains("FP8"));
 
+  // Attention rows: 128 query rows per program and the most key rows (a multiple of 16, up to 128) whose
+  // Q tile and two stages of K and V fit the scratch: 128 for head dim 128; for 256, 2 x 256 x (128 + 4 x 80)
+  // = 224 KiB fits the 227 KiB and 96 would not, as FlashAttention-3's 128 x 80.
+  ReferenceRow att = g;
+  att.workload = "attention_fwd";
+  att.params = {{"batch", "1"}, {"heads", "16"}, {"seqlen", "16384"}, {"headdim", "128"}, {"dtype", "f16"}};
+  const SimCase a128 = std::get<SimCase>(mapper("attention_fwd")->map(att));
+  CHECK(has(a128, "workload.name=attention_ws"));
+  CHECK(has(a128, "workload.BLOCK_M=128"));
+  CHECK(has(a128, "workload.BLOCK_N=128"));
+  att.params["headdim"] = "256";
+  CHECK(has(std::get<SimCase>(mapper("attention_fwd")->map(att)), "workload.BLOCK_N=80"));
+
   ReferenceRow dmma = lat;
   dmma.params["instr"] = "dmma";
   CHECK(std::holds_alternative<std::string>(mapper("mma")->map(dmma)));
