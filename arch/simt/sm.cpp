@@ -577,13 +577,14 @@ void Sm::enqueue_wgmma(Warp& w, MicroOp& m, Time now) {
   // back waits for it. With `chains` independent accumulators interleaved, consecutive instructions of one
   // chain are `chains` apart, so the spacing is max(interval, latency / chains).
   const double spacing = std::max(m.interval, static_cast<double>(m.latency) / std::max<std::uint32_t>(1, m.chains));
-  double start = std::max(static_cast<double>(now), wgmma_free_);
+  double chained = static_cast<double>(now);  // the earliest start the accumulator chain allows
   for (std::size_t i = 0; i < m.srcs.size(); ++i) {
     const MicroOp& s = *m.srcs[i];
     if (!(m.skip_src_mask & (1u << i)) || s.kind != MicroKind::wgmma) continue;
     const Time prev = s.last[s.slot(wg * 4)];
-    if (prev != kPending) start = std::max(start, static_cast<double>(prev) - (m.chains - 1) * spacing);
+    if (prev != kPending) chained = std::max(chained, static_cast<double>(prev) - (m.chains - 1) * spacing);
   }
+  double start = std::max(chained, wgmma_free_);
   const double busy = m.count * m.interval;
   Time last = ceil_time(start + (m.count - 1) * spacing + m.latency);
   if (p_.wgmma_paused_by == WgmmaPause::none) {
@@ -594,15 +595,8 @@ void Sm::enqueue_wgmma(Warp& w, MicroOp& m, Time now) {
       m.last[m.slot(l)] = last;
     }
   } else {
-    // Per sub-partition quarters (wgmma_free_ is then the latest quarter's end, and `start` from it is
-    // replaced by each quarter's own free time).
-    double chained = static_cast<double>(now);
-    for (std::size_t i = 0; i < m.srcs.size(); ++i) {
-      const MicroOp& s = *m.srcs[i];
-      if (!(m.skip_src_mask & (1u << i)) || s.kind != MicroKind::wgmma) continue;
-      const Time prev = s.last[s.slot(wg * 4)];
-      if (prev != kPending) chained = std::max(chained, static_cast<double>(prev) - (m.chains - 1) * spacing);
-    }
+    // Per sub-partition quarters, each from its own tensor core's free time (wgmma_free_ is then only the
+    // latest quarter's end).
     while (!wgmma_runs_.empty() &&
            *std::max_element(wgmma_runs_.front().end.begin(), wgmma_runs_.front().end.end()) <=
                static_cast<double>(now)) {
