@@ -35,6 +35,7 @@ ParamSchema L2Slice::param_schema() {
       .quantity("fill_latency", UnitKind::cycles, "10", "cycles from a fill's arrival to the responses it completes")
       .integer("mshrs", 256, "lines with misses in flight at most", 1, 1 << 20)
       .integer("mshr_targets", 32, "requests merged into one line's miss at most", 1, 4096)
+      .integer("far_mshrs", 0, "MSHRs that lines homed in another partition (far misses) may hold at most; the rest are kept for home lines; 0: half of mshrs", 0, 1 << 20)
       .integer("lookups_per_cycle", 1, "tag lookups (requests accepted) per cycle", 1, 64)
       .quantity("data_bytes_per_cycle", UnitKind::size, "64B", "data-array bandwidth per cycle", 1)
       .integer("max_pending_writes", 256, "writes forwarded to a home slice and not yet acknowledged", 1, 1 << 20)
@@ -105,6 +106,11 @@ L2Slice::L2Slice(const ComponentContext& ctx)
   if (map_.partitions() > 1 && mshrs_ < 2)
     throw ConfigError(cat(params().path(), ".mshrs (memory.l2.mshrs): ", mshrs_, " is too few with ", map_.partitions(),
                           " partitions: one MSHR is kept for home lines, so far misses need at least one more"));
+  far_mshr_limit_ = params().integer("far_mshrs") == 0 ? std::max<std::size_t>(1, mshrs_ / 2)
+                                                       : static_cast<std::size_t>(params().integer("far_mshrs"));
+  if (map_.partitions() > 1 && far_mshr_limit_ >= mshrs_)
+    throw ConfigError(cat(params().path(), ".far_mshrs (memory.l2.far_mshrs): ", far_mshr_limit_,
+                          " leaves no MSHR for home lines: it must be below memory.l2.mshrs (", mshrs_, ")"));
   up_.add_port(&resp);
   up_.add_port(&home_resp);
   down_.add_port(&mem_req);
@@ -256,7 +262,7 @@ L2Slice::Wait L2Slice::accept(const MemRequest& r, Upstream from, std::uint64_t 
   auto it = mshr_.find(line);
   if (it == mshr_.end()) {
     if (mshr_.size() >= mshrs_) return Wait::kMshrs;
-    if (far && far_mshrs_ + 1 >= mshrs_) return Wait::kFarMshrs;  // the last MSHR is kept for home lines
+    if (far && far_mshrs_ >= far_mshr_limit_) return Wait::kFarMshrs;  // the rest are kept for home lines
     it = mshr_.emplace(line, Mshr{}).first;
     it->second.far = far;
     it->second.targets.reserve(4);  // lines the cores share collect several targets: grow less often
@@ -403,7 +409,7 @@ bool L2Slice::busy() const {
 
 namespace {
 const char* wait_text(int w) {
-  static const char* const kText[] = {"", "all MSHRs busy", "far-line MSHRs at their limit (mshrs - 1)",
+  static const char* const kText[] = {"", "all MSHRs busy", "far-line MSHRs at their limit (far_mshrs)",
                                       "its line's MSHR targets full", "forwarded-write slots full"};
   return kText[w];
 }

@@ -15,10 +15,13 @@
 // Deadlock freedom (requests from other partitions are a separate class, as on a real NoC's virtual
 // channels): a far miss waits for the home slice to serve a `home_req`, and a home slice serves it with its
 // own DRAM only. So (1) the two request inputs are separate queues: a head that must wait (MSHR or its
-// targets full, write slots full) holds only its own input, never the other one; (2) one MSHR is kept for
-// home lines: far misses may hold at most mshrs - 1, so a home request can always get an MSHR once DRAM
-// answers; (3) only forwarded writes need a forwarded-write slot. Without them two partitions can each
-// hold the other's requests behind their own far misses.
+// targets full, write slots full) holds only its own input, never the other one; (2) MSHRs are kept for
+// home lines: far misses may hold at most `far_mshrs` (default half), so a home request can always get an
+// MSHR once DRAM answers; (3) only forwarded writes need a forwarded-write slot. Without them two partitions
+// can each hold the other's requests behind their own far misses. A reserve of one MSHR is enough to avoid
+// the deadlock but not the collapse: when every core reads lines homed in the other partition with more
+// loads in flight than the far MSHRs (B200 anti-affine stream, 8 loads per warp: 1.8 instead of 4.9 TB/s),
+// each slice serves the other's home requests one line per DRAM round trip.
 // Timing: `lookups_per_cycle` tag lookups per cycle; a hit answers tag_latency + data_latency after
 // arrival; a miss is sent on tag_latency after arrival and answered fill_latency after its fill arrives;
 // every hit and write occupies the data array for bytes / data_bytes_per_cycle cycles (fractions carry).
@@ -110,7 +113,8 @@ class L2Slice final : public Component {
   DelayHeap<std::pair<Upstream, MemResponse>> pending_up_;
   bool stalled_ = false;      // every ready input's head waits (for a fill, a write slot or the downstream queue)
   Wait head_wait_[2] = {Wait::kNone, Wait::kNone};  // per input (kCore, kHome): why its head waited last tick
-  std::size_t far_mshrs_ = 0;  // MSHRs of lines homed in another partition (at most mshrs - 1)
+  std::size_t far_mshr_limit_ = 0;  // far_mshrs (0: mshrs / 2)
+  std::size_t far_mshrs_ = 0;  // MSHRs of lines homed in another partition (at most far_mshr_limit_)
 
   Counter& st_reads_;
   Counter& st_read_hits_;

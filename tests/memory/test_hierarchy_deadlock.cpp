@@ -28,12 +28,6 @@ std::vector<std::string> with(std::vector<std::string> base, const std::vector<s
   return base;
 }
 
-double sum_over_slices(const Simulator& sim, const std::string& stat) {
-  double s = 0;
-  for (int g = 0; g < 4; ++g) s += total_stat(sim, cat("l2.slice", g), stat);
-  return s;
-}
-
 }  // namespace
 
 TEST_CASE("a core request waiting for its line's MSHR targets does not hold up home requests", "[deadlock]") {

@@ -45,6 +45,12 @@ double total_stat(const Simulator& sim, const std::string& component, const std:
   return 0;
 }
 
+double sum_over_slices(const Simulator& sim, const std::string& name) {
+  double s = 0;
+  for (int g = 0; g < 4; ++g) s += total_stat(sim, "l2.slice" + std::to_string(g), name);
+  return s;
+}
+
 std::unique_ptr<Simulator> bare_simulator() {
   ParamValues p = ParamValues::resolve(sim_param_schema(), {{"heartbeat", "0s"}}, "sim");
   return std::make_unique<Simulator>(p);

@@ -31,6 +31,8 @@ std::unique_ptr<Simulator> build_spec(const SystemSpec& spec);
 
 /// Total-scope value of `name` of component `component` (FAILs the test when missing).
 double total_stat(const Simulator& sim, const std::string& component, const std::string& name);
+/// `name` summed over kSmallHierarchy's four L2 slices.
+double sum_over_slices(const Simulator& sim, const std::string& name);
 
 /// Sends the given requests on `out` at the given cycles (or right after the previous answer) and records
 /// when each was answered. Generic over the request/response message types.

@@ -241,14 +241,19 @@ class StreamMapper final : public CaseMapper {
     if (row.metric != "bandwidth") return cat("stream rows measure bandwidth, not ", row.metric);
     const std::string op = row.param_or("op", "read");
     const std::string level = row.param_or("level", "");
+    // placement (B200 die-placement rows): default is the allocator's interleave over both dies; die_affine /
+    // anti_affine: each SM reads only memory homed on its own / the other die.
     const std::string placement = row.param_or("placement", "default");
-    if (placement != "default")
-      return cat("placement=", placement, ": steering each SM's addresses to one die's memory is not modelled by the "
-                 "stream probe");
+    const char* die_placement = placement == "default"       ? "any"
+                                : placement == "die_affine"  ? "own_die"
+                                : placement == "anti_affine" ? "other_die"
+                                                             : nullptr;
+    if (!die_placement) return cat("placement=", placement, " is not one of default, die_affine, anti_affine");
     const Source src = source_of(row);
     const int vector = static_cast<int>(row.has_param("vector") ? row.param_integer("vector") : 1);
     SimCase c = probe_case(row, "stream");
     set(c, "op", op);
+    if (placement != "default") set(c, "die_placement", die_placement);
     const bool writes = op != "read";
     if (writes) {
       // Back-to-back kernels leave the cache full of their lines, dirty in proportion to the stores.

@@ -40,6 +40,9 @@ ParamSchema probe_workload_schema() {
       .choice("order", "random", {"random", "sequential"}, "(pchase) visiting order of the chain's elements")
       .choice("stream_order", "sequential", {"sequential", "random"},
               "(stream) sequential: the address formula; random: the footprint's lines in a pseudo-random permutation")
+      .choice("die_placement", "any", {"any", "own_die", "other_die"},
+              "(stream, global) any: the address formula; own_die / other_die: each core reads only the memory chunks "
+              "(controller_interleave bytes) homed on its own die / on another die")
       .quantity("spacing", UnitKind::size, "64B", "(pchase) bytes from one chain element's slot to the next", 1)
       .quantity("access_bytes", UnitKind::size, "8B", "bytes each thread reads or writes per access", 1)
       .integer("threads", 32, "threads per block (pchase: threads following the chain, in warps of 32)", 1, 1 << 16)

@@ -33,6 +33,10 @@ StreamProbe::StreamProbe(const ComponentContext& ctx)
       random_(params().string("stream_order") == "random"),
       elements_per_line_(std::max<std::uint64_t>(1, line_bytes_ / params().bytes("access_bytes"))),
       line_order_(std::max<std::uint64_t>(1, elements_ / elements_per_line_), true, seed()),
+      placement_(params().string("die_placement") == "own_die"     ? Placement::own_die
+                 : params().string("die_placement") == "other_die" ? Placement::other_die
+                                                                    : Placement::any),
+      map_(AddressMap::from_params(params())),
       issue_per_cycle_(static_cast<std::uint32_t>(params().integer("memory_issue_per_cycle"))),
       lsu_queue_limit_(static_cast<std::size_t>(params().integer("lsu_queue"))),
       block_launch_(static_cast<std::uint64_t>(params().quantity("block_launch_latency"))),
@@ -78,7 +82,24 @@ StreamProbe::StreamProbe(const ComponentContext& ctx)
   }
   for (std::uint64_t b = core_; b < sim_blocks_; b += cores_) ++my_blocks_;
 
-  const std::uint64_t region = round_up(elements_ * access_bytes_, kAllocationAlignment);
+  std::uint64_t span = elements_ * access_bytes_;
+  if (placement_ != Placement::any) {
+    const std::uint32_t dies = map_.spec().dies;
+    if (dies < 2) throw ConfigError(cat(where, ".die_placement: ", params().string("die_placement"),
+                                        " needs a chip of several dies (chip.dies is ", dies, ")"));
+    if (shared_) throw ConfigError(cat(where, ".die_placement: only global-memory streams have homes"));
+    const std::uint64_t chunk = map_.spec().controller_interleave;
+    if (chunk % line_bytes_ != 0)
+      throw ConfigError(cat(where, ".die_placement: memory.hbm.controller_interleave (", chunk,
+                            " B) must be a multiple of the ", line_bytes_, " B line"));
+    // Each group of `controllers` chunks has controllers / dies chunks on every die (address_map.hpp).
+    const std::uint32_t per_die = map_.controllers() / dies;
+    chunks_per_group_ = placement_ == Placement::own_die ? per_die : map_.controllers() - per_die;
+    // Whole controller groups, plus one for the first group boundary at or after the array base.
+    const std::uint64_t chunks = (span + chunk - 1) / chunk;
+    span = ((chunks + chunks_per_group_ - 1) / chunks_per_group_ + 1) * map_.controllers() * chunk;
+  }
+  const std::uint64_t region = round_up(span, kAllocationAlignment);
   for (int a = 0; a < 3; ++a) array_base_[a] = static_cast<std::uint64_t>(a) * region;
 
   blocks_.resize(blocks_per_core_);
@@ -171,13 +192,13 @@ void StreamProbe::issue_access(std::uint32_t warp_id, std::uint64_t iteration, s
       ++st_requests_;
       continue;
     }
-    std::uint64_t a = array_base_[array] + run[0] * access_bytes_;
+    std::uint64_t a = run[0] * access_bytes_;  // logical offset into the array
     const std::uint64_t end = a + run[1] * access_bytes_;
     while (a < end) {
       const std::uint64_t n = std::min<std::uint64_t>(end - a, line_bytes_ - a % line_bytes_);
       MemRequest r;
       r.id = id;
-      r.addr = a;
+      r.addr = placed(array_base_[array], a);
       r.bytes = static_cast<std::uint32_t>(n);
       r.op = store ? MemOp::write : MemOp::read;
       r.issued = t;
@@ -188,6 +209,27 @@ void StreamProbe::issue_access(std::uint32_t warp_id, std::uint64_t iteration, s
     }
   }
   if (store) ++outstanding_stores_;
+}
+
+bool StreamProbe::chunk_selected(std::uint64_t chunk) const {
+  const std::uint32_t home_die = map_.die_of_partition(map_.home_partition(chunk * map_.spec().controller_interleave));
+  return (home_die == map_.die_of_core(core_)) == (placement_ == Placement::own_die);
+}
+
+std::uint64_t StreamProbe::placed(std::uint64_t base, std::uint64_t offset) const {
+  if (placement_ == Placement::any) return base + offset;
+  // Logical chunk j is the (j mod k)-th selected chunk of the (j / k)-th controller group (the map's groups:
+  // `controllers` consecutive chunks from address 0) at or after `base`, k selected chunks per group.
+  const std::uint64_t chunk_bytes = map_.spec().controller_interleave, groups = map_.controllers();
+  const std::uint64_t j = offset / chunk_bytes;
+  const std::uint64_t first_group = (base / chunk_bytes + groups - 1) / groups;
+  const std::uint64_t first = (first_group + j / chunks_per_group_) * groups;
+  std::uint64_t wanted = j % chunks_per_group_;
+  for (std::uint32_t p = 0; p < map_.controllers(); ++p) {
+    if (!chunk_selected(first + p)) continue;
+    if (wanted-- == 0) return (first + p) * chunk_bytes + offset % chunk_bytes;
+  }
+  panic(name(), ": controller group at chunk ", first, " has fewer than ", chunks_per_group_, " selected chunks");
 }
 
 bool StreamProbe::issue(std::uint32_t warp_id, std::uint64_t now) {

@@ -14,11 +14,17 @@
 // Prefix rule: only the first `max_bytes` of the grid are simulated — whole iterations when all blocks
 // fit on the cores at once (grid-stride loops), whole blocks otherwise — but at least one full wave.
 // Completed bytes (loads on return, stores on acknowledgement) go to the monitor.
+// `die_placement` own_die / other_die (global memory, chips with several dies) steers each core's accesses
+// to the memory of its own die / of the other dies, as benchmarks that allocate per die do: the address
+// formula gives a logical offset into the array, whose chunks of `controller_interleave` bytes are laid,
+// in order, onto the array's chunks homed where asked (the others are skipped, so an array spans
+// dies / own or dies / (dies - 1) times its footprint).
 #pragma once
 
 #include <deque>
 #include <vector>
 
+#include "arch/memory/address_map.hpp"
 #include "arch/memory/probe/chase_order.hpp"
 #include "arch/memory/probe/probe_core.hpp"
 
@@ -70,6 +76,9 @@ class StreamProbe final : public ProbeCore {
   void start_block(std::uint32_t slot, std::uint64_t block);
   void make_ready(std::uint32_t warp_id);
   std::uint64_t element(std::uint64_t block, std::uint32_t thread, std::uint64_t iteration) const;
+  /// The address of logical byte `offset` of the array at `base` under `die_placement`.
+  std::uint64_t placed(std::uint64_t base, std::uint64_t offset) const;
+  bool chunk_selected(std::uint64_t chunk) const;
   std::uint32_t alloc_instr();
 
   // workload
@@ -92,6 +101,11 @@ class StreamProbe final : public ProbeCore {
   const bool random_;
   const std::uint64_t elements_per_line_;
   const ChaseOrder line_order_;  // random: the footprint's lines in permuted order
+  // die placement (see header)
+  enum class Placement { any, own_die, other_die };
+  const Placement placement_;
+  const AddressMap map_;
+  std::uint32_t chunks_per_group_ = 0;  // chunks of one controller group (controllers of them) that are selected
   // core
   const std::uint32_t issue_per_cycle_;
   const std::size_t lsu_queue_limit_;
