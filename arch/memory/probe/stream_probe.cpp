@@ -220,10 +220,10 @@ std::uint64_t StreamProbe::placed(std::uint64_t base, std::uint64_t offset) cons
   if (placement_ == Placement::any) return base + offset;
   // Logical chunk j is the (j mod k)-th selected chunk of the (j / k)-th controller group (the map's groups:
   // `controllers` consecutive chunks from address 0) at or after `base`, k selected chunks per group.
-  const std::uint64_t chunk_bytes = map_.spec().controller_interleave, groups = map_.controllers();
+  const std::uint64_t chunk_bytes = map_.spec().controller_interleave, group_chunks = map_.controllers();
   const std::uint64_t j = offset / chunk_bytes;
-  const std::uint64_t first_group = (base / chunk_bytes + groups - 1) / groups;
-  const std::uint64_t first = (first_group + j / chunks_per_group_) * groups;
+  const std::uint64_t first_group = (base / chunk_bytes + group_chunks - 1) / group_chunks;
+  const std::uint64_t first = (first_group + j / chunks_per_group_) * group_chunks;
   std::uint64_t wanted = j % chunks_per_group_;
   for (std::uint32_t p = 0; p < map_.controllers(); ++p) {
     if (!chunk_selected(first + p)) continue;
