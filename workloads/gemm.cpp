@@ -173,9 +173,10 @@ class GemmWorkload final : public Workload {
       if (c.bk != kScaleBlock)
         config_fail(p, "BLOCK_K (" + std::to_string(c.bk) + ") must be the scale block, " +
                            std::to_string(kScaleBlock) + ": each K tile is promoted with one scale per row");
-      if (kScaleBlock % c.bn != 0)
-        config_fail(p, "BLOCK_N (" + std::to_string(c.bn) + ") must divide " + std::to_string(kScaleBlock) +
-                           " so that a tile's columns share one scale block of B");
+      if (c.bn > kScaleBlock || c.bn % 8 != 0)
+        config_fail(p, "BLOCK_N (" + std::to_string(c.bn) + ") must be a multiple of 8 up to " +
+                           std::to_string(kScaleBlock) + " so that a tile's columns span at most two scale "
+                           "blocks of B (DeepGEMM's tile widths)");
     }
     if (warp_specialised()) {
       c.cluster_m = int_in(p, "cluster_m", 1, 16);

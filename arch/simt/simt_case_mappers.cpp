@@ -261,41 +261,52 @@ class AluMapper final : public CaseMapper {
 bool block_scaled(const ReferenceRow& row) { return row.param_or("impl", "") == "deepgemm"; }
 const char* gemm_kernel(const ReferenceRow& row) { return block_scaled(row) ? "gemm_fp8_scaled" : "gemm_ws"; }
 
-/// gemm_fp8_scaled's launch, chosen per shape the way DeepGEMM's host code chooses it (not per row):
-/// 128-row tiles; of the tile widths that divide the 128-wide scale block, the one with the fewest waves of
-/// one tile per SM, then the fullest last wave, then the narrower tile; as many stages as the scratch
-/// holds, up to 8; a cluster of two sharing B along M when the tile rows pair up, else sharing A along N
-/// when the tile columns do.
+/// gemm_fp8_scaled's launch, chosen per shape as DeepGEMM's host code (jit_kernels/gemm.py,
+/// get_best_configs, as of the README's measurements) chooses it, not per row:
+///  - 128-row tiles (DeepGEMM takes 64 rows, one math warp group, only for M <= 64: not modelled);
+///  - of the tile widths 16, 24, ..., 128, the one with the fewest waves of one tile per SM, then the
+///    fullest last wave, then the narrower tile;
+///  - the most stages, of 8..4 (6..4 when the width does not divide 128: two B scales per K block), whose
+///    shared memory fits: A, B and A's scales per stage, plus the output tile (bf16) and B's scales;
+///  - TMA multicast of A (and its scales) over a cluster of two tiles along N when M >= 1024, N is a
+///    multiple of two tile widths and the SM count is even.
 MapResult map_block_scaled(const ReferenceRow& row, SimCase c, const std::string& din) {
   if (din != "f8e4m3" && din != "f8e5m2") return cat("the block-scaled kernel takes FP8 inputs, not ", din);
   if (core_layer(row.preset) != "sm90_core") return std::string("DeepGEMM's block-scaled kernel needs sm_90 (wgmma, TMA)");
-  const double m = row.param_number("M"), n = row.param_number("N");
+  const double m = row.param_number("M"), n = row.param_number("N"), k = row.param_number("K");
+  if (m <= 64) return std::string("DeepGEMM's 64-row tiles for M <= 64 (one math warp group) are not modelled");
   const double sms = preset_number(row, "chip.cores");
   const double tile_rows = std::ceil(m / 128);
   int best_bn = 0;
   double best_waves = 0, best_last = 0;
-  for (int bn : {16, 32, 64, 128}) {
+  for (int bn = 16; bn <= 128; bn += 8) {
     const double tiles = tile_rows * std::ceil(n / bn);
     const double waves = std::ceil(tiles / sms);
-    const double last = tiles - (waves - 1) * sms;
+    const double rem = std::fmod(tiles, sms), last = rem == 0 ? sms : rem;
     if (best_bn == 0 || waves < best_waves || (waves == best_waves && last > best_last)) {
       best_bn = bn;
       best_waves = waves;
       best_last = last;
     }
   }
-  const double stage_bytes = 128.0 * 128 + best_bn * 128.0 + 128 * 4;  // A, B and the row scales of A
+  const bool two_b_scales = 128 % best_bn != 0;
+  const double fixed_bytes = 128.0 * best_bn * 2 + std::ceil(std::ceil(k / 128) * 4 * (two_b_scales ? 2 : 1) / 8) * 8;
+  const double stage_bytes = 128.0 * 128 + 128 * 4 + best_bn * 128.0 + 16;  // A, A's scales, B, two barriers
   const double scratch = preset_number(row, "memory.scratch.size") - 1024;
-  const auto stages = static_cast<int>(std::min(8.0, std::floor(scratch / stage_bytes)));
-  if (stages < 2) return cat("the SM's scratch (", scratch, " B) holds fewer than 2 stages of ", stage_bytes, " B");
+  int stages = 0;
+  for (int s = two_b_scales ? 6 : 8; s >= 4 && stages == 0; --s)
+    if (fixed_bytes + s * stage_bytes <= scratch) stages = s;
+  if (stages == 0)
+    return cat("the SM's scratch (", scratch, " B) holds fewer than 4 stages of ", stage_bytes, " B besides ",
+               fixed_bytes, " B of output tile and B scales");
   const double tile_cols = std::ceil(n / best_bn);
-  const bool pair_m = std::fmod(tile_rows, 2) == 0, pair_n = !pair_m && std::fmod(tile_cols, 2) == 0;
+  const bool multicast = m >= 1024 && std::fmod(n, 2.0 * best_bn) == 0 && std::fmod(sms, 2) == 0;
   set(c, "BLOCK_M", "128");
   set(c, "BLOCK_N", std::to_string(best_bn));
   set(c, "BLOCK_K", "128");
   set(c, "stages", std::to_string(stages));
-  set(c, "cluster_m", pair_m ? "2" : "1");
-  set(c, "cluster_n", pair_n ? "2" : "1");
+  set(c, "cluster_m", "1");
+  set(c, "cluster_n", multicast && std::fmod(tile_cols, 2) == 0 ? "2" : "1");
   set(c, "inputs", row.param_or("inputs", "random"));
   use_tensor_clock(row, c);
   return c;

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <utility>
 #include <sys/wait.h>
 
 #include <nlohmann/json.hpp>
@@ -82,11 +83,16 @@ TEST_CASE("the same tile GEMM runs unchanged on A100 with mma.sync and cp.async"
 }
 
 TEST_CASE("warp-specialised GEMM and attention carry values on H100", "[gpu][values]") {
-  // gemm_fp8_scaled: its functional shape runs 2 x 1 clusters and promotes each K block's partial sum.
-  for (const char* w : {"gemm_ws", "attention_fwd", "gemm_fp8_scaled"}) {
-    const fs::path d = fresh_dir(std::string("h100_") + w);
-    const Result r = run(cat("run -p h100_sxm5 -p sm90_core --set workload.name=", w, " ", kSmall, " -o ", d.string()));
-    INFO(w << "\n" << r.output);
+  // gemm_fp8_scaled: its functional shape runs 2 x 1 clusters and promotes each K block's partial sum;
+  // with 48-column tiles some tiles span two B scale blocks (the producer copies both, the consumers
+  // select per column).
+  const std::pair<const char*, const char*> cases[] = {
+      {"gemm_ws", ""}, {"attention_fwd", ""}, {"gemm_fp8_scaled", ""},
+      {"gemm_fp8_scaled", " --set workload.BLOCK_N=48 --set workload.N=160 --set workload.K=300"}};
+  for (const auto& [w, extra] : cases) {
+    const fs::path d = fresh_dir(std::string("h100_") + w + (*extra ? "_bn48" : ""));
+    const Result r = run(cat("run -p h100_sxm5 -p sm90_core --set workload.name=", w, " ", kSmall, extra, " -o ", d.string()));
+    INFO(w << extra << "\n" << r.output);
     REQUIRE(r.code == 0);
     const auto stats = nlohmann::json::parse(slurp(d / "stats.json"));
     CHECK(sum_stat(stats, "value_check", "elements") > 0);
@@ -157,28 +163,42 @@ TEST_CASE("the gpu case mappers turn reference rows into runs with one kernel pe
   CHECK(std::find(gc.overrides.begin(), gc.overrides.end(), "workload.name=gemm_ws") != gc.overrides.end());
   CHECK(std::find(gc.overrides.begin(), gc.overrides.end(), "workload.BLOCK_K=32") != gc.overrides.end());  // 128 B of tf32
 
-  // DeepGEMM rows run the block-scaled kernel with DeepGEMM's launch choice: the fewest waves, then the
-  // fullest last wave (M = 128, N = 2112 on 132 SMs: 132 tiles of 128 x 16, one wave), paired along N when
-  // the single tile row cannot pair along M; a large shape takes 128-wide tiles paired along M.
+  // DeepGEMM rows run the block-scaled kernel with DeepGEMM's launch choice (get_best_configs): tile
+  // widths in steps of 8, the fewest waves, then the fullest last wave; stages by its shared-memory sum.
   ReferenceRow dg = g;
   dg.preset = "h800_sxm5";
   dg.params = {{"M", "128"}, {"N", "2112"}, {"K", "7168"}, {"dtype_in", "e4m3"}, {"dtype_out", "bf16"}, {"impl", "deepgemm"}};
   auto has = [](const SimCase& c, const std::string& o) {
     return std::find(c.overrides.begin(), c.overrides.end(), o) != c.overrides.end();
   };
+  // M = 128: 16-wide tiles fill the 132 SMs in one wave; no multicast below M = 1024; 8 stages.
   const SimCase small_m = std::get<SimCase>(mapper("gemm")->map(dg));
   CHECK(has(small_m, "workload.name=gemm_fp8_scaled"));
   CHECK(has(small_m, "workload.dtype_in=f8e4m3"));
   CHECK(has(small_m, "workload.BLOCK_N=16"));
   CHECK(has(small_m, "workload.cluster_m=1"));
-  CHECK(has(small_m, "workload.cluster_n=2"));
+  CHECK(has(small_m, "workload.cluster_n=1"));
   CHECK(has(small_m, "workload.stages=8"));
+  // M = 4096, N = 2112: 32 x 19 tiles of 112 columns take 5 waves like 120 and 128 with the fullest last
+  // wave (80 tiles); 112 does not divide 128 (two B scales, at most 6 stages); 2112 is not a multiple of
+  // 224, so no multicast.
   dg.params["M"] = "4096";
+  const SimCase mid = std::get<SimCase>(mapper("gemm")->map(dg));
+  CHECK(has(mid, "workload.BLOCK_N=112"));
+  CHECK(has(mid, "workload.cluster_n=1"));
+  CHECK(has(mid, "workload.stages=6"));
+  // N = 7168: 128-wide tiles (14 waves, the fewest), A multicast over pairs of tiles along N, and 5 stages:
+  // 6 x 33296 B of stages plus the 32 KiB output tile and B's scales exceed the 227 KiB.
   dg.params["N"] = "7168";
+  dg.params["K"] = "16384";
   const SimCase large = std::get<SimCase>(mapper("gemm")->map(dg));
   CHECK(has(large, "workload.BLOCK_N=128"));
-  CHECK(has(large, "workload.cluster_m=2"));
-  CHECK(has(large, "workload.stages=6"));  // 6 x 32.5 KiB of the 227 KiB scratch
+  CHECK(has(large, "workload.cluster_m=1"));
+  CHECK(has(large, "workload.cluster_n=2"));
+  CHECK(has(large, "workload.stages=5"));
+  dg.params["M"] = "64";
+  CHECK_THAT(std::get<std::string>(mapper("gemm")->map(dg)), Contains("M <= 64"));
+  dg.params["M"] = "4096";
   dg.params["dtype_in"] = "bf16";
   CHECK_THAT(std::get<std::string>(mapper("gemm")->map(dg)), Contains("FP8"));
 

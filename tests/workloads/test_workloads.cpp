@@ -85,8 +85,15 @@ TEST_CASE("workloads: a corrupted kernel fails its reference", "[workloads]") {
   CHECK_FALSE(run_functional("attention_ws", {{"causal", "1"}}, attn_ws).comparison.pass);
   // Block-scaled GEMM: the promotion scales by B's scale only (forgets A's row scale), or the B scale of
   // the wrong block (K=300: 3 scale blocks).
-  const std::string scaled = corrupted_template("gemm_fp8_scaled.tile", "%cn = fma %p, %s, %c", "%cn = fma %p, %sb, %c");
+  const std::string scaled = corrupted_template("gemm_fp8_scaled.tile", "%c1n = fma %p, %s, %c", "%c1n = fma %p, %sb, %c");
   CHECK_FALSE(run_functional("gemm_fp8_scaled", {}, scaled).comparison.pass);
+  // A tile that spans two B scale blocks (BLOCK_N 48 does not divide 128: columns 96..143) scales every
+  // column with its first block's scale.
+  const std::map<std::string, std::string> spanning{{"N", "160"}, {"K", "300"}, {"BLOCK_N", "48"}};
+  CHECK(run_functional("gemm_fp8_scaled", spanning).comparison.pass);
+  const std::string first_only = corrupted_template("gemm_fp8_scaled.tile", "%s2 = select %former, %s0, %s1",
+                                                    "%s2 = select %former, %s0, %s0");
+  CHECK_FALSE(run_functional("gemm_fp8_scaled", spanning, first_only).comparison.pass);
   const std::string wrong_block = corrupted_template("gemm_fp8_scaled.tile", "copy_async %SB[%nb, %k]", "copy_async %SB[%nb, %c0]");
   CHECK_FALSE(run_functional("gemm_fp8_scaled", {{"K", "300"}}, wrong_block).comparison.pass);
   // Softmax: multiplies by the row sum instead of its reciprocal.
