@@ -56,6 +56,12 @@ struct ProgramDone {
   std::uint32_t launch = 0;
   std::int64_t program = 0;
   ProgramActivity activity;
+  // A program may hand back its core resources (slot, registers, scratch) before it completes: its warps
+  // have exited and only stores of register data are in flight, as a GPU frees a CTA's resources once its
+  // warps exit. It then reports twice: releases without completes, later completes (with its activity)
+  // without releases. The kernel ends when every program has completed.
+  bool releases = true;
+  bool completes = true;
 };
 
 /// What one core offers to resident programs (static).

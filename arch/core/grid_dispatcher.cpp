@@ -160,9 +160,13 @@ bool GridDispatcher::dispatch_one_cluster() {
 bool GridDispatcher::tick(Cycle now) {
   while (done.ready()) {
     const ProgramDone d = done.pop();
-    if (d.launch != kernel_ || d.core >= resident_.size() || resident_[d.core] == 0)
+    if (d.launch != kernel_ || d.core >= resident_.size() || (d.releases && resident_[d.core] == 0))
       panic(name(), ": unexpected completion of program ", d.program, " of launch ", d.launch, " on core ", d.core);
-    --resident_[d.core];
+    if (d.releases) --resident_[d.core];
+    if (!d.completes) {
+      note_progress();
+      continue;
+    }
     --outstanding_;
     ++done_total_;
     // Sum the program's activity into its kernel's summary.

@@ -183,6 +183,8 @@ struct ProgramState {
   std::uint32_t barrier_arrived = 0;
   std::vector<std::uint32_t> barrier_waiters;  // SM warp slots
   std::uint64_t outstanding = 0;         // memory requests / copies in flight (drained at exit)
+  std::uint64_t outstanding_stores = 0;  // of those, global stores of register data
+  bool released = false;                 // resources handed back while those stores drain (Sm::release_program)
   std::uint32_t exited_warps = 0;
   Time started = 0;
   core::ProgramActivity activity;        // reported with the completion (Sm::activity_layout())

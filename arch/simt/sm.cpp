@@ -40,6 +40,8 @@ Sm::Sm(const ComponentContext& ctx, std::uint32_t index, SimtParams params, SmEn
       p_(std::move(params)),
       env_(std::move(env)),
       st_programs_(stats().counter("programs", "", "programs (CTAs) completed")),
+      st_released_(stats().counter("programs_released_draining", "",
+                                   "programs whose resources were handed back while their stores drained")),
       st_instructions_(stats().counter("warp_instructions", "", "warp instructions issued")),
       st_wgmma_instructions_(stats().counter("wgmma_instructions", "", "warp-group MMA instructions executed by the tensor pipe")),
       st_wgmma_busy_(stats().counter("tensor_pipe_busy", "cycles", "cycles the SM's warp-group tensor pipe was busy")),
@@ -227,7 +229,15 @@ void Sm::finish_program(ProgramState& p) {
   }
   for (auto& sp : sps_)
     if (sp.reason_prog == &p) sp.reason_prog = nullptr;
-  done.send(core::ProgramDone{index(), p.msg.launch, p.msg.program, std::move(p.activity)}, Priority::response);
+  core::ProgramDone d{index(), p.msg.launch, p.msg.program, std::move(p.activity)};
+  d.releases = !p.released;
+  done.send(std::move(d), Priority::response);
+  if (!p.released) free_resources(p);
+  programs_.erase(std::find_if(programs_.begin(), programs_.end(), [&](const auto& x) { return x.get() == &p; }));
+  note_progress();
+}
+
+void Sm::free_resources(ProgramState& p) {
   for (auto it = scratch_used_.begin(); it != scratch_used_.end(); ++it)
     if (it->first == p.scratch_base) {
       scratch_used_.erase(it);
@@ -235,8 +245,19 @@ void Sm::finish_program(ProgramState& p) {
     }
   program_barriers_.erase(&p);
   for (auto& g : p.groups) group_barriers_.erase(g.get());
-  programs_.erase(std::find_if(programs_.begin(), programs_.end(), [&](const auto& x) { return x.get() == &p; }));
-  note_progress();
+}
+
+void Sm::release_program(ProgramState& p) {
+  // Every warp has exited and only stores of register data are in flight: they need neither the
+  // program's registers nor its scratch, so the dispatcher may place the next program now. The program
+  // completes (and its kernel can end) when they are acknowledged.
+  p.released = true;
+  ++st_released_;
+  core::ProgramDone d{index(), p.msg.launch, p.msg.program, {}};
+  d.completes = false;
+  done.send(std::move(d), Priority::response);
+  free_resources(p);
+  progressed_ = true;
 }
 
 void Sm::exit_warp(std::uint32_t slot, Time now) {
@@ -273,6 +294,7 @@ void Sm::complete_request(const Outstanding& o, Time now) {
   if (m.pending[s] == 0) panic(name(), ": response for a micro-op with nothing pending");
   --m.pending[s];
   --o.prog->outstanding;
+  if (m.kind == MicroKind::global_store) --o.prog->outstanding_stores;
   --in_flight_;
   if (m.first[s] == kPending) m.first[s] = now;
   if (m.group_wide) {
@@ -860,6 +882,7 @@ void Sm::issue_memory(Warp& w, MicroOp& m, std::uint32_t first, std::uint32_t n,
     pool_.add_ref(&m);
     ++m.pending[s];
     ++p.outstanding;
+    if (m.kind == MicroKind::global_store) ++p.outstanding_stores;
     ++in_flight_;
     lsu_.push_back(std::move(e));
   };
@@ -1169,8 +1192,11 @@ bool Sm::tick(Cycle c) {
   for (auto& p : programs_)
     for (auto& g : p->groups) g->retire(oldest_pos(*g));
   finished_.clear();
-  for (auto& p : programs_)
-    if (p->live_warps == 0 && p->outstanding == 0) finished_.push_back(p.get());
+  for (auto& p : programs_) {
+    if (p->live_warps != 0) continue;
+    if (p->outstanding == 0) finished_.push_back(p.get());
+    else if (!p->released && p->outstanding == p->outstanding_stores) release_program(*p);
+  }
   for (ProgramState* p : finished_) finish_program(*p);
   if (!finished_.empty()) progressed_ = true;
 

@@ -15,7 +15,10 @@
 //    core.sm.max_outstanding_requests are in flight. Shared accesses go to the SM's scratch.
 //  - TMA / cp.async: copy_async becomes copy-engine commands (one box per tile, or 16-byte-per-thread
 //    pieces); completion arrives as CopyDone (the mbarrier).
-//  - Barriers (program, group), channels (mbarrier-style full/empty stages), program exit and drain.
+//  - Barriers (program, group), channels (mbarrier-style full/empty stages), program exit and drain. Once
+//    every warp of a program has exited and only its stores of register data are in flight, its slot and
+//    scratch go back to the dispatcher (as a GPU frees an exited CTA's resources); the program completes
+//    when those stores are acknowledged, and its kernel ends only after that.
 //  - Event driven: when no warp can issue, the SM sleeps until the earliest known ready time or a message
 //    (memory response, copy completion, new program) wakes it.
 #pragma once
@@ -128,6 +131,9 @@ class Sm final : public core::Core {
 
   void start_program(const core::ProgramLaunch& msg, Time now);
   void finish_program(ProgramState& p);
+  /// Hand back a program's slot and scratch while only its register-data stores are in flight.
+  void release_program(ProgramState& p);
+  void free_resources(ProgramState& p);
   void handle_responses(Time now);
   void complete_request(const Outstanding& o, Time now);
   void run_front_ends();
@@ -202,6 +208,7 @@ class Sm final : public core::Core {
 
   // statistics
   Counter& st_programs_;
+  Counter& st_released_;
   Counter& st_instructions_;
   std::array<Counter*, kUnitCount> st_unit_instructions_{};
   std::array<Counter*, kUnitCount> st_unit_busy_{};

@@ -209,3 +209,38 @@ TEST_CASE("with wgmma_paused_by issue, every dispatch cycle beside wgmma adds to
   CHECK(c >= 128.0 + 32.0);
   CHECK(c <= (128.0 + 32.0) * 1.15);
 }
+
+namespace {
+
+// One program per SM at a time (its scratch takes most of the SM's): each loads a row and stores it.
+const char* const kLoadStore = R"(
+kernel @load_store(%X: global<f32>[N, T], %Y: global<f32>[N, T], N: i32, T: i32)
+    grid(N)
+    resources(warps=1, scratch=150000) {
+  %c0 = const 0 : index
+  %p = program_id 0
+  %x = load %X[%p, %c0] : tile<f32>[1, T] @reg
+  store %x, %Y[%p, %c0]
+}
+)";
+
+}  // namespace
+
+TEST_CASE("a program whose warps exited hands back its SM while its stores drain; the kernel waits for them",
+          "[sm][timing][release]") {
+  // 4 programs, one resident at a time, memory answering loads and stores after L = 1000 cycles. Holding the
+  // SM until the stores are acknowledged would take about 4 x 2L; handing it back once the stores are
+  // issued overlaps each store's round trip with the next program's load: about 4L + the last store's L.
+  core::LaunchArgs a;
+  a.scalars = {{"N", 4}, {"T", 32}};
+  simt_test::RigOptions o;
+  o.mem_latency = 1000;
+  simt_test::SmRig rig(kLoadStore, "load_store", a, o);
+  REQUIRE(rig.run().completed);
+  CHECK(rig.stat("sm0", "programs") == 4);
+  CHECK(rig.stat("sm0", "programs_released_draining") == 4);
+  const double cycles = rig.kernel_cycles();
+  INFO("kernel cycles " << cycles);
+  CHECK(cycles >= 5 * 1000);  // the last store's acknowledgement is inside the kernel
+  CHECK(cycles < 6 * 1000);   // not 8 round trips
+}
