@@ -44,6 +44,9 @@ Crossbar::Crossbar(const ComponentContext& ctx)
       st_responses_(stats().counter("responses", "", "responses routed to clients")),
       st_request_bytes_(stats().counter("request_bytes", "B", "write data carried to slices")),
       st_response_bytes_(stats().counter("response_bytes", "B", "read data carried to clients")),
+      st_replicas_(stats().counter("replicated_responses", "",
+                                   "responses replicated from another one (the L2 request coalescer): they occupy their "
+                                   "client port only")),
       st_request_wait_(stats().distribution("request_wait", "cycles",
                                             "cycles a request waited from arrival until its slice port took it")),
       st_response_wait_(stats().distribution("response_wait", "cycles",
@@ -91,7 +94,12 @@ bool Crossbar::tick(Cycle now_cycle) {
     const std::uint64_t occ = message_bytes(header_, response_payload(r));
     ++st_responses_;
     st_response_bytes_ += response_payload(r);
-    to_clients_.arrive(j, c, occ, now, std::move(m), Priority::response);
+    if (m.replica) {
+      ++st_replicas_;
+      to_clients_.arrive_replica(c, occ, now, std::move(m), Priority::response);
+    } else {
+      to_clients_.arrive(j, c, occ, now, std::move(m), Priority::response);
+    }
   }
   if (to_slices_.step(now) + to_clients_.step(now) > 0) note_progress();
   const std::uint64_t next = std::min(to_slices_.next_cycle(), to_clients_.next_cycle());

@@ -15,7 +15,9 @@
 // and Morgan, "Input versus output queueing on a space-division packet switch", IEEE Trans. Commun. 1987;
 // tests/memory/test_crossbar_switch.cpp checks 4 and 16 ports); a larger w approaches output queueing.
 // Unloaded, a message leaves `latency` cycles after it arrived (its link adds one more cycle). Data:
-// write data on requests, read data on responses.
+// write data on requests, read data on responses. A response marked `replica` (a copy of an answer the
+// slice sent to another client in the same cycle, l2_slice.hpp's request coalescer) is replicated past the
+// source port: it occupies only its destination port.
 #pragma once
 
 #include <vector>
@@ -53,6 +55,7 @@ class Crossbar final : public Component {
   Counter& st_responses_;
   Counter& st_request_bytes_;
   Counter& st_response_bytes_;
+  Counter& st_replicas_;
   Distribution& st_request_wait_;
   Distribution& st_response_wait_;
 

@@ -64,6 +64,16 @@ class CrossbarDirection {
     admit(src, now);
   }
 
+  /// A copy of a message that another arrive() carries through its source port in the same cycle
+  /// (multicast): offered to `dst` at once, it occupies no source port, entry or crossing, only `dst`.
+  void arrive_replica(std::size_t dst, std::uint64_t bytes, std::uint64_t now, M msg, Priority priority) {
+    const std::uint32_t slot =
+        items_.put(Item{std::move(msg), now, seq_++, bytes, static_cast<std::uint32_t>(dst), priority});
+    ++size_;
+    offers_[dst].push({now, items_[slot].seq, slot, kNoSource});
+    schedule(static_cast<std::uint32_t>(dst), std::max(now, out_timer_[dst].free_cycle()));
+  }
+
   /// Let free destinations take what is offered to them and send what is due; returns messages sent.
   std::size_t step(std::uint64_t now) {
     while (!schedule_.empty() && schedule_.top().cycle <= now) {
@@ -88,6 +98,7 @@ class CrossbarDirection {
   bool any_blocked() const { return queues_.any_blocked(); }
 
  private:
+  static constexpr std::uint32_t kNoSource = std::numeric_limits<std::uint32_t>::max();  // a replica's offer
   struct Item {
     M msg;
     std::uint64_t arrived;
@@ -138,16 +149,18 @@ class CrossbarDirection {
     while (!offers.empty() && offers.top().eligible <= now && out.free_cycle() <= now) {
       const Offer o = offers.top();
       offers.pop();
-      if (crossing_[o.src] >= (now + 1) * width_) {  // its source's last crossing lasts past this cycle
+      const bool replica = o.src == kNoSource;
+      if (!replica && crossing_[o.src] >= (now + 1) * width_) {  // its source's last crossing lasts past this cycle
         retry = std::min(retry, crossing_[o.src] / width_);
         set_aside_.push_back(o);
         continue;
       }
       Item it = items_.take(o.slot);
       out.reserve(now, it.bytes);
-      if (window_ > 0) crossing_[o.src] = std::max(crossing_[o.src], now * width_) + it.bytes;
+      if (window_ > 0 && !replica) crossing_[o.src] = std::max(crossing_[o.src], now * width_) + it.bytes;
       wait_.sample(static_cast<double>(now - it.arrived));
       queues_.push(dst, now + latency_, std::move(it.msg), it.priority);
+      if (replica) continue;
       --in_window_[o.src];
       admit(o.src, now);
     }

@@ -36,6 +36,9 @@ ParamSchema L2Slice::param_schema() {
       .integer("mshrs", 256, "lines with misses in flight at most", 1, 1 << 20)
       .integer("mshr_targets", 32, "requests merged into one line's miss at most", 1, 4096)
       .integer("far_mshrs", 0, "MSHRs that lines homed in another partition (far misses) may hold at most; the rest are kept for home lines; 0: half of mshrs", 0, 1 << 20)
+      .boolean("request_coalescer", false,
+               "the core-side reads that one fill completes are answered as one: one data-array read for their sectors "
+               "and one crossbar transfer, replicated to each requester (l2_slice.hpp)")
       .integer("lookups_per_cycle", 1, "tag lookups (requests accepted) per cycle", 1, 64)
       .quantity("data_bytes_per_cycle", UnitKind::size, "64B", "data-array bandwidth per cycle", 1)
       .integer("max_pending_writes", 256, "writes forwarded to a home slice and not yet acknowledged", 1, 1 << 20)
@@ -80,6 +83,7 @@ L2Slice::L2Slice(const ComponentContext& ctx)
       max_pending_writes_(static_cast<std::size_t>(params().integer("max_pending_writes"))),
       downstream_limit_(static_cast<std::size_t>(params().integer("downstream_queue"))),
       replay_slots_(static_cast<std::size_t>(params().integer("replay_slots"))),
+      coalesce_(params().boolean("request_coalescer")),
       data_port_(params().bytes("data_bytes_per_cycle")),
       st_reads_(stats().counter("reads", "", "read requests (from cores and from other partitions)")),
       st_read_hits_(stats().counter("read_hits", "", "reads with all their sectors present")),
@@ -96,6 +100,8 @@ L2Slice::L2Slice(const ComponentContext& ctx)
       st_stalls_(stats().counter("stalls", "", "cycles the head request waited for an MSHR or write slot")),
       st_replays_(stats().counter("replays", "", "reads that found their line's MSHR targets full, waited in a replay "
                                   "slot and were looked up again after the fill")),
+      st_coalesced_(stats().counter("coalesced_answers", "", "reads answered as replicas of another read's answer "
+                                    "(request_coalescer): no data-array read of their own")),
       st_input_wait_(stats().distribution("input_wait", "cycles",
                                           "cycles a request waited at the slice's inputs before its tag lookup")),
       st_data_port_wait_(stats().distribution("data_port_wait", "cycles",
@@ -161,6 +167,23 @@ void L2Slice::respond(const MemRequest& r, ServedBy served, Upstream from, std::
   MemResponse resp{r};
   resp.req.served = served;
   pending_up_.push(start + latency, {from, std::move(resp)});
+}
+
+void L2Slice::respond_coalesced(std::vector<Target>& group, ServedBy served, std::uint64_t earliest,
+                                std::uint64_t latency) {
+  std::uint32_t sectors = 0;
+  for (const Target& t : group) sectors |= array_.sector_mask(t.req.addr, t.req.bytes);
+  const std::uint64_t bytes = static_cast<std::uint64_t>(popcount32(sectors)) * array_.geometry().sector_bytes;
+  const std::uint64_t start = data_port_.reserve(earliest, bytes);
+  st_data_port_wait_.sample(static_cast<double>(start - earliest));
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    MemResponse resp{group[i].req};
+    resp.req.served = group[i].merged ? ServedBy::l2_in_flight : served;
+    resp.replica = i > 0;
+    pending_up_.push(start + latency, {kCore, std::move(resp)});
+  }
+  st_coalesced_ += group.size() - 1;
+  group.clear();
 }
 
 void L2Slice::send_down(Downstream where, MemRequest m, std::uint64_t at) {
@@ -309,28 +332,37 @@ void L2Slice::handle_fill(const MemResponse& msg, std::uint64_t now) {
   // How this fill was served: memory answers with the request unchanged, a home slice in another
   // partition says how it answered.
   const ServedBy fill_source = msg.req.served == ServedBy::unknown ? ServedBy::memory : msg.req.served;
-  // Answer the targets whose sectors have all arrived, in arrival order; keep the others, in order.
+  // Answer the targets whose sectors have all arrived, in arrival order; keep the others, in order. With
+  // the coalescer the core-side ones go as one answer (their sectors read once), after the others.
+  std::vector<Target>& group = coalesced_;
   std::size_t kept = 0;
   for (std::size_t i = 0; i < m.targets.size(); ++i) {
     Target& t = m.targets[i];
-    if ((t.need & ~m.arrived) == 0)
-      respond(t.req, t.merged ? ServedBy::l2_in_flight : fill_source, t.from, t.req.bytes, now, fill_latency_);
-    else
+    if ((t.need & ~m.arrived) != 0)
       m.targets[kept++] = t;
+    else if (coalesce_ && t.from == kCore)
+      group.push_back(t);
+    else
+      respond(t.req, t.merged ? ServedBy::l2_in_flight : fill_source, t.from, t.req.bytes, now, fill_latency_);
   }
   m.targets.resize(kept);
+  if (!group.empty()) respond_coalesced(group, fill_source, now, fill_latency_);
   // Replayed reads whose sectors are all here are looked up again: they hit.
   kept = 0;
   for (std::size_t i = 0; i < m.replays.size(); ++i) {
     Target& t = m.replays[i];
-    if ((t.need & ~m.arrived) == 0) {
-      respond(t.req, ServedBy::l2_in_flight, t.from, t.req.bytes, now + tag_latency_, data_latency_);
-      --replays_waiting_;
-    } else {
+    if ((t.need & ~m.arrived) != 0) {
       m.replays[kept++] = t;
+      continue;
     }
+    --replays_waiting_;
+    if (coalesce_ && t.from == kCore)
+      group.push_back(t);
+    else
+      respond(t.req, ServedBy::l2_in_flight, t.from, t.req.bytes, now + tag_latency_, data_latency_);
   }
   m.replays.resize(kept);
+  if (!group.empty()) respond_coalesced(group, ServedBy::l2_in_flight, now + tag_latency_, data_latency_);
   if (m.targets.empty() && m.replays.empty()) {
     if (m.requested != 0) panic(name(), ": MSHR for line ", line, " has no targets but sectors in flight");
     if (m.far) --far_mshrs_;

@@ -31,6 +31,15 @@
 // slot is taken does it wait at the head of the core input. (Blocking the input instead made every read
 // of a slice wait a miss round trip whenever more than mshr_targets cores read one line, as the 64 CTAs
 // of an 8192^3 gemm_ws column do with each B tile: 276 instead of 508 TFLOPS on an h100_sxm5 proxy.)
+// Request coalescer (`request_coalescer`, GH100 and later: Nsight Compute's `lrc` unit "processes incoming
+// requests for L2 and tries to coalesce read requests before forwarding them to the L2 cache. It also
+// serves programmatic multicast requests"): the core-side reads that one fill completes (the MSHR's
+// targets, and separately its replays) are answered with one data-array read of their sectors; the first
+// answer crosses the crossbar as usual and the others follow as replicas (MemResponse::replica), which
+// occupy only their own destination port. Without it each merged read takes its own data-array read and
+// its own pass through the slice's crossbar port, so 132 SMs that read one line in lock-step cost that slice
+// 132 line times. Only reads merged into a miss in flight coalesce; reads that hit are answered one by one
+// (arch/memory/README.md says why).
 #pragma once
 
 #include <unordered_map>
@@ -89,6 +98,9 @@ class L2Slice final : public Component {
   void handle_fill(const MemResponse& r, std::uint64_t now);
   void respond(const MemRequest& r, ServedBy served, Upstream from, std::uint32_t data_bytes, std::uint64_t earliest,
                std::uint64_t latency);
+  /// Answer the core-side targets one fill completes with one data-array read (request_coalescer): the
+  /// first crosses the crossbar, the others as replicas. Clears `group`.
+  void respond_coalesced(std::vector<Target>& group, ServedBy served, std::uint64_t earliest, std::uint64_t latency);
   void send_down(Downstream where, MemRequest m, std::uint64_t at);
   void request_sectors(std::uint64_t line, std::uint32_t mask, Downstream where, std::uint64_t at);
   SectoredCacheArray::Line& allocate(std::uint64_t line, std::uint64_t now);
@@ -101,6 +113,8 @@ class L2Slice final : public Component {
   const std::uint32_t slice_, partition_;
   const std::uint64_t tag_latency_, data_latency_, fill_latency_;
   const std::size_t mshrs_, mshr_targets_, lookups_per_cycle_, max_pending_writes_, downstream_limit_, replay_slots_;
+  const bool coalesce_;             // request_coalescer
+  std::vector<Target> coalesced_;  // handle_fill: the core-side reads of one answer (kept for its capacity)
   std::size_t replays_waiting_ = 0;  // reads in replay slots
 
   std::unordered_map<std::uint64_t, Mshr> mshr_;
@@ -130,6 +144,7 @@ class L2Slice final : public Component {
   Counter& st_bytes_out_;
   Counter& st_stalls_;
   Counter& st_replays_;
+  Counter& st_coalesced_;
   Distribution& st_input_wait_;
   Distribution& st_data_port_wait_;
 };

@@ -43,6 +43,10 @@ struct MemRequest {
 
 struct MemResponse {
   MemRequest req;  // the request, as it arrived at the level that answers it
+  /// A copy of a response that the answering level sent, in the same cycle, to another requester as well
+  /// (the L2 request coalescer's replicated answer, l2_slice.hpp): a crossbar delivers it to its own
+  /// destination port without carrying it through the source port again.
+  bool replica = false;
 };
 
 }  // namespace tilesim
