@@ -96,9 +96,11 @@ bool Crossbar::tick(Cycle now_cycle) {
     st_response_bytes_ += response_payload(r);
     if (m.replica) {
       ++st_replicas_;
-      to_clients_.arrive_replica(c, occ, now, std::move(m), Priority::response);
+      const std::uint64_t answer = m.answer;
+      to_clients_.arrive_replica(j, c, occ, now, std::move(m), Priority::response, answer);
     } else {
-      to_clients_.arrive(j, c, occ, now, std::move(m), Priority::response);
+      const std::uint64_t answer = m.answer;
+      to_clients_.arrive(j, c, occ, now, std::move(m), Priority::response, answer);
     }
   }
   if (to_slices_.step(now) + to_clients_.step(now) > 0) note_progress();

@@ -16,8 +16,9 @@
 // tests/memory/test_crossbar_switch.cpp checks 4 and 16 ports); a larger w approaches output queueing.
 // Unloaded, a message leaves `latency` cycles after it arrived (its link adds one more cycle). Data:
 // write data on requests, read data on responses. A response marked `replica` (a copy of an answer the
-// slice sent to another client in the same cycle, l2_slice.hpp's request coalescer) is replicated past the
-// source port: it occupies only its destination port.
+// slice sent to another client, l2_slice.hpp's request coalescer) is replicated in the switch: it is offered
+// to its destination port when the original with the same `answer` has passed the slice's source port, and
+// occupies only that destination port.
 #pragma once
 
 #include <vector>

@@ -19,6 +19,10 @@
 // 16 ports instead of Karol's 0.60; tests/memory/test_crossbar_switch.cpp.) Ideal output queues (window
 // 0) have no such limit: their messages are in the destinations' queues once carried in.
 //
+// Multicast: a message that opens a group (a nonzero `answer`) carries replicas (arrive_replica) that are
+// offered to their own destinations when it has passed its source port, and that occupy only those
+// destinations: the switch copies it, the source port carries it once.
+//
 // (An earlier version reserved each message's destination time when it arrived. A message that had to wait
 // for a source entry then booked its destination in the future, and every later message to that
 // destination queued behind the booking while the port sat idle; at 20-40 % port load on the H100
@@ -29,6 +33,7 @@
 #include <cstdint>
 #include <limits>
 #include <queue>
+#include <unordered_map>
 #include <vector>
 
 #include "arch/memory/output_queues.hpp"
@@ -55,23 +60,36 @@ class CrossbarDirection {
     scheduled_.push_back(kNone);
   }
 
-  /// A message of `bytes` port bytes arrives at source port `src` for destination `dst`.
-  void arrive(std::size_t src, std::size_t dst, std::uint64_t bytes, std::uint64_t now, M msg, Priority priority) {
+  /// A message of `bytes` port bytes arrives at source port `src` for destination `dst`. A nonzero `answer`
+  /// opens a multicast group: replicas that name it (arrive_replica) follow this message.
+  void arrive(std::size_t src, std::size_t dst, std::uint64_t bytes, std::uint64_t now, M msg, Priority priority,
+              std::uint64_t answer = 0) {
     const std::uint32_t slot =
-        items_.put(Item{std::move(msg), now, seq_++, bytes, static_cast<std::uint32_t>(dst), priority});
+        items_.put(Item{std::move(msg), now, seq_++, bytes, static_cast<std::uint32_t>(dst), priority, answer, kNone});
     ++size_;
+    if (answer != 0) groups_[group_key(src, answer)] = Group{slot, {}};
     waiting_[src].push_back(slot);
     admit(src, now);
   }
 
-  /// A copy of a message that another arrive() carries through its source port in the same cycle
-  /// (multicast): offered to `dst` at once, it occupies no source port, entry or crossing, only `dst`.
-  void arrive_replica(std::size_t dst, std::uint64_t bytes, std::uint64_t now, M msg, Priority priority) {
+  /// A copy of the message of group `answer` from source `src` (multicast, replicated in the switch): it is
+  /// offered to `dst` when that message has passed its source port (at once if it already has, or if the
+  /// group is unknown), and occupies no source port, entry or crossing, only `dst`.
+  void arrive_replica(std::size_t src, std::size_t dst, std::uint64_t bytes, std::uint64_t now, M msg,
+                      Priority priority, std::uint64_t answer) {
     const std::uint32_t slot =
-        items_.put(Item{std::move(msg), now, seq_++, bytes, static_cast<std::uint32_t>(dst), priority});
+        items_.put(Item{std::move(msg), now, seq_++, bytes, static_cast<std::uint32_t>(dst), priority, 0, kNone});
     ++size_;
-    offers_[dst].push({now, items_[slot].seq, slot, kNoSource});
-    schedule(static_cast<std::uint32_t>(dst), std::max(now, out_timer_[dst].free_cycle()));
+    const auto g = answer == 0 ? groups_.end() : groups_.find(group_key(src, answer));
+    if (g == groups_.end()) {
+      offer_replica(slot, now);
+      return;
+    }
+    const std::uint64_t entered = items_[g->second.original].entered;
+    if (entered == kNone)
+      g->second.riders.push_back(slot);
+    else
+      offer_replica(slot, std::max(now, entered));
   }
 
   /// Let free destinations take what is offered to them and send what is due; returns messages sent.
@@ -106,7 +124,21 @@ class CrossbarDirection {
     std::uint64_t bytes;
     std::uint32_t dst;
     Priority priority;
+    std::uint64_t answer;   // nonzero: the multicast group this message opened
+    std::uint64_t entered;  // when it passed its source port (kNone: not yet)
   };
+  struct Group {  // a multicast group whose original is still in the switch
+    std::uint32_t original;              // its slot
+    std::vector<std::uint32_t> riders;   // replica slots waiting for the original to pass its source port
+  };
+  static std::uint64_t group_key(std::size_t src, std::uint64_t answer) {
+    return (static_cast<std::uint64_t>(src) << 48) ^ answer;
+  }
+  void offer_replica(std::uint32_t slot, std::uint64_t eligible) {
+    const Item& it = items_[slot];
+    offers_[it.dst].push({eligible, it.seq, slot, kNoSource});
+    schedule(it.dst, std::max(eligible, out_timer_[it.dst].free_cycle()));
+  }
   struct Offer {  // a message in a source entry, offered to its destination from cycle `eligible`
     std::uint64_t eligible;
     std::uint64_t seq;
@@ -127,10 +159,18 @@ class CrossbarDirection {
       const std::uint32_t slot = q.front();
       q.pop_front();
       ++in_window_[src];
-      const Item& it = items_[slot];
+      Item& it = items_[slot];
       const std::uint64_t entered = std::max(in_timer_[src].reserve(now, it.bytes), crossing_[src] / width_);
+      it.entered = entered;
       offers_[it.dst].push({entered, it.seq, slot, static_cast<std::uint32_t>(src)});
       schedule(it.dst, std::max(entered, out_timer_[it.dst].free_cycle()));
+      if (it.answer != 0) {
+        const auto g = groups_.find(group_key(src, it.answer));
+        if (g != groups_.end() && g->second.original == slot) {
+          for (const std::uint32_t r : g->second.riders) offer_replica(r, entered);
+          g->second.riders.clear();
+        }
+      }
     }
   }
 
@@ -156,6 +196,10 @@ class CrossbarDirection {
         continue;
       }
       Item it = items_.take(o.slot);
+      if (it.answer != 0) {  // the group closes: later replicas of it go at once
+        const auto g = groups_.find(group_key(o.src, it.answer));
+        if (g != groups_.end() && g->second.original == o.slot) groups_.erase(g);
+      }
       out.reserve(now, it.bytes);
       if (window_ > 0 && !replica) crossing_[o.src] = std::max(crossing_[o.src], now * width_) + it.bytes;
       wait_.sample(static_cast<double>(now - it.arrived));
@@ -185,6 +229,7 @@ class CrossbarDirection {
   std::vector<std::priority_queue<Offer, std::vector<Offer>, std::greater<Offer>>> offers_;  // per destination
   std::vector<std::uint64_t> scheduled_;  // per destination: the cycle of its live schedule_ entry (kNone: none)
   std::priority_queue<Due, std::vector<Due>, std::greater<Due>> schedule_;
+  std::unordered_map<std::uint64_t, Group> groups_;  // open multicast groups, by group_key
   OutputQueues<M> queues_;  // crossed, waiting for their cycle and the link's credit
 };
 

@@ -39,6 +39,9 @@ ParamSchema L2Slice::param_schema() {
       .boolean("request_coalescer", false,
                "the core-side reads that one fill completes are answered as one: one data-array read for their sectors "
                "and one crossbar transfer, replicated to each requester (l2_slice.hpp)")
+      .boolean("request_coalescer_queued", true,
+               "with request_coalescer: a core read that was waiting in the input when a core read of its line was "
+               "looked up is merged with it: it takes no lookup, and a hit's answer is replicated to it")
       .integer("lookups_per_cycle", 1, "tag lookups (requests accepted) per cycle", 1, 64)
       .quantity("data_bytes_per_cycle", UnitKind::size, "64B", "data-array bandwidth per cycle", 1)
       .integer("max_pending_writes", 256, "writes forwarded to a home slice and not yet acknowledged", 1, 1 << 20)
@@ -84,6 +87,7 @@ L2Slice::L2Slice(const ComponentContext& ctx)
       downstream_limit_(static_cast<std::size_t>(params().integer("downstream_queue"))),
       replay_slots_(static_cast<std::size_t>(params().integer("replay_slots"))),
       coalesce_(params().boolean("request_coalescer")),
+      coalesce_queued_(coalesce_ && params().boolean("request_coalescer_queued")),
       data_port_(params().bytes("data_bytes_per_cycle")),
       st_reads_(stats().counter("reads", "", "read requests (from cores and from other partitions)")),
       st_read_hits_(stats().counter("read_hits", "", "reads with all their sectors present")),
@@ -160,13 +164,35 @@ void L2Slice::prefill_lines(std::uint64_t base, double dirty_fraction, bool repl
   }
 }
 
-void L2Slice::respond(const MemRequest& r, ServedBy served, Upstream from, std::uint32_t data_bytes,
-                      std::uint64_t earliest, std::uint64_t latency) {
+std::uint64_t L2Slice::respond(const MemRequest& r, ServedBy served, Upstream from, std::uint32_t data_bytes,
+                               std::uint64_t earliest, std::uint64_t latency) {
   const std::uint64_t start = data_bytes == 0 ? earliest : data_port_.reserve(earliest, data_bytes);
   if (data_bytes != 0) st_data_port_wait_.sample(static_cast<double>(start - earliest));
   MemResponse resp{r};
   resp.req.served = served;
   pending_up_.push(start + latency, {from, std::move(resp)});
+  return start;
+}
+
+const L2Slice::Lookup* L2Slice::queued_behind(const MemRequest& r, std::uint64_t ready) const {
+  const auto it = lookups_.find(array_.line_of(r.addr));
+  if (it == lookups_.end() || it->second.cycle < ready) return nullptr;
+  return (array_.sector_mask(r.addr, r.bytes) & ~it->second.sectors) == 0 ? &it->second : nullptr;
+}
+
+void L2Slice::note_lookup(std::uint64_t line, std::uint32_t sectors, std::uint64_t now, std::uint64_t due,
+                          std::uint64_t id) {
+  lookups_[line] = Lookup{now, due, sectors, id};
+  lookup_order_.emplace_back(now, line);
+}
+
+void L2Slice::forget_lookups(std::uint64_t before) {
+  while (!lookup_order_.empty() && lookup_order_.front().first < before) {
+    const auto [cycle, line] = lookup_order_.front();
+    lookup_order_.pop_front();
+    const auto it = lookups_.find(line);
+    if (it != lookups_.end() && it->second.cycle == cycle) lookups_.erase(it);
+  }
 }
 
 void L2Slice::respond_coalesced(std::vector<Target>& group, ServedBy served, std::uint64_t earliest,
@@ -176,10 +202,13 @@ void L2Slice::respond_coalesced(std::vector<Target>& group, ServedBy served, std
   const std::uint64_t bytes = static_cast<std::uint64_t>(popcount32(sectors)) * array_.geometry().sector_bytes;
   const std::uint64_t start = data_port_.reserve(earliest, bytes);
   st_data_port_wait_.sample(static_cast<double>(start - earliest));
+  const std::uint64_t id = next_answer_++;
+  if (group.size() > 1) replicated_[id] = true;
   for (std::size_t i = 0; i < group.size(); ++i) {
     MemResponse resp{group[i].req};
     resp.req.served = group[i].merged ? ServedBy::l2_in_flight : served;
     resp.replica = i > 0;
+    resp.answer = id;
     pending_up_.push(start + latency, {kCore, std::move(resp)});
   }
   st_coalesced_ += group.size() - 1;
@@ -260,7 +289,7 @@ void L2Slice::accept_write(const MemRequest& r, Upstream from, std::uint64_t now
   send_down(kFwd, m, now + tag_latency_);
 }
 
-L2Slice::Wait L2Slice::accept(const MemRequest& r, Upstream from, std::uint64_t now) {
+L2Slice::Wait L2Slice::accept(const MemRequest& r, Upstream from, std::uint64_t now, bool lead) {
   const std::uint64_t line = array_.line_of(r.addr);
   const std::uint32_t mask = array_.sector_mask(r.addr, r.bytes);
   if (mask == 0) panic(name(), ": request [", r.addr, ", +", r.bytes, ") crosses a line");
@@ -278,6 +307,17 @@ L2Slice::Wait L2Slice::accept(const MemRequest& r, Upstream from, std::uint64_t 
     array_.touch(*l);
     ++st_reads_;
     ++st_read_hits_;
+    if (coalesce_queued_ && lead && from == kCore) {  // reads queued behind may join this answer
+      const std::uint64_t id = next_answer_++;
+      MemResponse resp{r};
+      resp.req.served = ServedBy::l2;
+      resp.answer = id;
+      const std::uint64_t start = data_port_.reserve(now + tag_latency_, r.bytes);
+      st_data_port_wait_.sample(static_cast<double>(start - now - tag_latency_));
+      pending_up_.push(start + data_latency_, {kCore, std::move(resp)});
+      note_lookup(line, mask, now, start + data_latency_, id);
+      return Wait::kNone;
+    }
     respond(r, ServedBy::l2, from, r.bytes, now + tag_latency_, data_latency_);
     return Wait::kNone;
   }
@@ -304,6 +344,7 @@ L2Slice::Wait L2Slice::accept(const MemRequest& r, Upstream from, std::uint64_t 
   m.requested |= to_request;
   (m.targets.size() < mshr_targets_ ? m.targets : m.replays).push_back({r, missing, from, to_request == 0});
   if (to_request) request_sectors(line, to_request, far ? kFwd : kMem, now + tag_latency_);
+  if (coalesce_queued_ && lead && from == kCore) note_lookup(line, mask, now, 0, 0);
   ++st_reads_;
   ++st_read_misses_;
   return Wait::kNone;
@@ -391,24 +432,52 @@ bool L2Slice::tick(Cycle now_cycle) {
     if (blocked[pick] || !inputs[pick]->ready()) pick ^= 1u;
     if (blocked[pick] || !inputs[pick]->ready()) break;
     const Upstream from = pick == 0 ? kCore : kHome;
-    const Wait wait = accept(inputs[pick]->peek(), from, now);
+    const MemRequest& head = inputs[pick]->peek();
+    const std::uint64_t ready = clock().cycle_at_or_after(inputs[pick]->head_ready()).value;
+    // The coalescer merges a read with a core read of its line looked up while it waited: it takes no
+    // lookup; a hit's answer is replicated to it, a miss's MSHR takes it as one more target.
+    const Lookup* ahead = coalesce_queued_ && from == kCore && head.op == MemOp::read ? queued_behind(head, ready) : nullptr;
+    if (ahead && ahead->due != 0) {
+      ++st_reads_;
+      ++st_read_hits_;
+      ++st_coalesced_;
+      if (SectoredCacheArray::Line* l = array_.find(array_.line_of(head.addr))) array_.touch(*l);
+      MemResponse resp{head};
+      resp.req.served = ServedBy::l2;
+      resp.replica = true;
+      // Its original leaves at `due` (this tick's answers go after the lookups); one that has left already
+      // took its copy with it, and the replica goes at once.
+      if (ahead->due >= now) {
+        replicated_[ahead->id] = true;
+        resp.answer = ahead->id;
+      }
+      pending_up_.push(std::max(ahead->due, now), {kCore, std::move(resp)});
+      st_input_wait_.sample(static_cast<double>(now - ready));
+      inputs[pick]->pop();
+      continue;
+    }
+    const Wait wait = accept(head, from, now, ahead == nullptr);
     if (wait != Wait::kNone) {
       head_wait_[pick] = wait;
       blocked[pick] = true;
       continue;
     }
     if (from == kHome) ++st_home_requests_;
-    st_input_wait_.sample(static_cast<double>(now - clock().cycle_at_or_after(inputs[pick]->head_ready()).value));
+    st_input_wait_.sample(static_cast<double>(now - ready));
     inputs[pick]->pop();
+    if (ahead) continue;
     next_port_ = pick ^ 1u;
     ++n;
   }
+  if (coalesce_queued_) forget_lookups(req.ready() ? clock().cycle_at_or_after(req.head_ready()).value : now);
   // Asleep until a fill, an acknowledgement or a downstream credit when every ready head waits.
   stalled_ = down_full || ((blocked[kCore] || !req.ready()) && (blocked[kHome] || !home_req.ready()));
   if (down_full || blocked[kCore] || blocked[kHome]) ++st_stalls_;
 
   while (pending_up_.due(now)) {
     auto [from, r] = pending_up_.pop();
+    // An original leaves: it names its group only if it has replicas.
+    if (r.answer != 0 && !r.replica && replicated_.erase(r.answer) == 0) r.answer = 0;
     if (r.req.op == MemOp::read) st_bytes_out_ += r.req.bytes;
     up_.send_now(from, now, std::move(r), Priority::response);
     note_progress();
@@ -429,8 +498,11 @@ std::vector<std::string> L2Slice::report_lines(const std::vector<StatValue>& tot
   auto get = [&](const char* n) { return stat_value(totals, n); };
   const double reads = get("reads");
   if (reads == 0) return {};
+  const double coalesced = get("coalesced_answers");
   return {cat(format_number(reads), " reads: hit rate ", format_number(100 * get("read_hits") / reads, 3),
               "%, merged into a miss in flight ", format_number(100 * (get("mshr_merges") + get("replays")) / reads, 3),
+              coalesced > 0 ? cat("%, answered as replicas (request coalescer) ", format_number(100 * coalesced / reads, 3))
+                            : std::string(),
               "%; waits: inputs mean ", format_number(get("input_wait.mean"), 3), " cycles, data port mean ",
               format_number(get("data_port_wait.mean"), 3), " cycles")};
 }

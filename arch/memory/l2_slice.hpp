@@ -34,14 +34,18 @@
 // Request coalescer (`request_coalescer`, GH100 and later: Nsight Compute's `lrc` unit "processes incoming
 // requests for L2 and tries to coalesce read requests before forwarding them to the L2 cache. It also
 // serves programmatic multicast requests"): the core-side reads that one fill completes (the MSHR's
-// targets, and separately its replays) are answered with one data-array read of their sectors; the first
-// answer crosses the crossbar as usual and the others follow as replicas (MemResponse::replica), which
-// occupy only their own destination port. Without it each merged read takes its own data-array read and
-// its own pass through the slice's crossbar port, so 132 SMs that read one line in lock-step cost that slice
-// 132 line times. Only reads merged into a miss in flight coalesce; reads that hit are answered one by one
+// targets, and separately its replays) are answered with one data-array read of their sectors; and
+// (`request_coalescer_queued`) a core read that waited in the input while a core read of its line was looked
+// up is merged with it when it reaches the head, without a lookup of its own: a replica of the hit's answer,
+// or one more target of the miss. The first answer crosses the crossbar as usual and the others follow as
+// replicas (MemResponse::replica, with the same MemResponse::answer), which occupy only their own
+// destination port once the original has passed the slice's port. Without it each merged read takes its own
+// data-array read and its own pass through the slice's crossbar port, so 132 SMs that read one line in
+// lock-step cost that slice 132 line times. Reads that arrive after their line's lookup are not merged
 // (arch/memory/README.md says why).
 #pragma once
 
+#include <deque>
 #include <unordered_map>
 
 #include "arch/memory/address_map.hpp"
@@ -93,11 +97,20 @@ class L2Slice final : public Component {
 
   /// Why a request cannot be accepted now (kNone: it can, and was).
   enum class Wait : std::uint8_t { kNone, kMshrs, kFarMshrs, kTargets, kWriteSlots };
-  Wait accept(const MemRequest& r, Upstream from, std::uint64_t now);
+  /// `lead`: a tag lookup (not a read the coalescer merged with a queued one); with the coalescer a core
+  /// read's lookup is noted for the reads queued behind it.
+  Wait accept(const MemRequest& r, Upstream from, std::uint64_t now, bool lead);
   void accept_write(const MemRequest& r, Upstream from, std::uint64_t now);
   void handle_fill(const MemResponse& r, std::uint64_t now);
-  void respond(const MemRequest& r, ServedBy served, Upstream from, std::uint32_t data_bytes, std::uint64_t earliest,
-               std::uint64_t latency);
+  /// Returns the cycle the data-array read starts (`earliest` without data).
+  std::uint64_t respond(const MemRequest& r, ServedBy served, Upstream from, std::uint32_t data_bytes,
+                        std::uint64_t earliest, std::uint64_t latency);
+  struct Lookup;
+  /// request_coalescer: the lookup of the head read's line that it was queued behind (it was waiting in the
+  /// input when the lookup took place, and that lookup covers its sectors), or null.
+  const Lookup* queued_behind(const MemRequest& r, std::uint64_t ready) const;
+  void note_lookup(std::uint64_t line, std::uint32_t sectors, std::uint64_t now, std::uint64_t due, std::uint64_t id);
+  void forget_lookups(std::uint64_t before);
   /// Answer the core-side targets one fill completes with one data-array read (request_coalescer): the
   /// first crosses the crossbar, the others as replicas. Clears `group`.
   void respond_coalesced(std::vector<Target>& group, ServedBy served, std::uint64_t earliest, std::uint64_t latency);
@@ -114,7 +127,18 @@ class L2Slice final : public Component {
   const std::uint64_t tag_latency_, data_latency_, fill_latency_;
   const std::size_t mshrs_, mshr_targets_, lookups_per_cycle_, max_pending_writes_, downstream_limit_, replay_slots_;
   const bool coalesce_;             // request_coalescer
+  const bool coalesce_queued_;     // request_coalescer_queued
   std::vector<Target> coalesced_;  // handle_fill: the core-side reads of one answer (kept for its capacity)
+  struct Lookup {  // the latest tag lookup of a line by a core read (request_coalescer)
+    std::uint64_t cycle;    // when
+    std::uint64_t due;      // a hit: when its answer leaves the slice; 0: it missed
+    std::uint32_t sectors;  // the sectors it read
+    std::uint64_t id;       // a hit: its MemResponse::answer
+  };
+  std::unordered_map<std::uint64_t, Lookup> lookups_;  // by line
+  std::deque<std::pair<std::uint64_t, std::uint64_t>> lookup_order_;  // (cycle, line), oldest first
+  std::unordered_map<std::uint64_t, bool> replicated_;  // answer ids with replicas, until the original leaves
+  std::uint64_t next_answer_ = 1;
   std::size_t replays_waiting_ = 0;  // reads in replay slots
 
   std::unordered_map<std::uint64_t, Mshr> mshr_;

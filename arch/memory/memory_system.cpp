@@ -90,6 +90,9 @@ ParamSchema l2_schema() {
       .boolean("request_coalescer", false,
                "the cores' reads that one fill completes are answered as one: one data-array read and one crossbar "
                "transfer, replicated to each requester's port (GH100's L2 request coalescer; arch/memory/README.md)")
+      .boolean("request_coalescer_queued", true,
+               "with request_coalescer: a core read that waited in a slice's input while a core read of its line was "
+               "looked up is merged with it (no lookup of its own; a hit's answer replicated to it; README)")
       .integer("lookups_per_cycle", 1, "tag lookups per slice per cycle", 1, 64)
       .quantity("data_bytes_per_cycle", UnitKind::size, "64B", "data-array bandwidth per slice per cycle", 1)
       .integer("max_pending_writes", 256, "writes forwarded to a home slice and unacknowledged, per slice", 1, 1 << 20)
@@ -274,7 +277,7 @@ MemorySystem build_memory_system(Simulator& sim, const SystemSections& cfg) {
   for (std::uint32_t g = 0; g < slices; ++g) {
     Texts lp = amap;
     copy_params(lp, l2, {"line_size", "sector_size", "assoc", "tag_latency", "data_latency", "fill_latency", "mshrs",
-                         "mshr_targets", "far_mshrs", "request_coalescer", "lookups_per_cycle", "data_bytes_per_cycle", "max_pending_writes", "downstream_queue", "prefill",
+                         "mshr_targets", "far_mshrs", "request_coalescer", "request_coalescer_queued", "lookups_per_cycle", "data_bytes_per_cycle", "max_pending_writes", "downstream_queue", "prefill",
                          "prefill_dirty", "prefill_replicas", "prefill_base"});
     lp["size"] = bytes_text(l2_total / slices);
     lp["replay_slots"] = noc.all().at("slice_queue").text;  // a replaying read holds an input-queue entry

@@ -47,6 +47,10 @@ struct MemResponse {
   /// (the L2 request coalescer's replicated answer, l2_slice.hpp): a crossbar delivers it to its own
   /// destination port without carrying it through the source port again.
   bool replica = false;
+  /// Nonzero on an answer that the coalescer sent to several requesters (the original and its replicas
+  /// carry the same value, unique per answering slice): a crossbar offers the replicas once the original has
+  /// passed its source port, since the replication happens in the switch.
+  std::uint64_t answer = 0;
 };
 
 }  // namespace tilesim

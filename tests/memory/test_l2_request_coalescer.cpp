@@ -65,6 +65,53 @@ TEST_CASE("the L2 request coalescer answers the reads merged into one miss with 
   CHECK(bandwidth <= 256e9 * 1.001);
 }
 
+// Reads queued behind a lookup of their line (request_coalescer_queued): the 4 cores read the same 1 MiB
+// (half the L2, 16 times the L1) in lock-step, 4 passes each, so after the first pass every read hits. A
+// partition's 2 cores ask its slices for the same line at about the same time, and each slice looks up one
+// request per cycle: the second read of a line waits in the input while the first is looked up. The
+// coalescer merges it: it takes no lookup and no data-array read, and gets a replica of the first's answer.
+namespace {
+std::unique_ptr<Simulator> run_resident(bool queued) {
+  std::vector<std::string> o = kSharedStream;
+  o.push_back("workload.footprint=1MiB");
+  o.push_back("memory.l2.data_bytes_per_cycle=64B");
+  o.push_back(cat("memory.l2.request_coalescer_queued=", queued ? "true" : "false"));
+  auto sim = build_spec(parse_spec(kSmallHierarchy, o));
+  REQUIRE(sim->run().completed);
+  return sim;
+}
+}  // namespace
+
+TEST_CASE("the L2 request coalescer merges a read queued behind a lookup of its line", "[l2][bandwidth]") {
+  auto sim = run_resident(true);
+  const double reads = sum_over_slices(*sim, "reads");
+  const double hits = sum_over_slices(*sim, "read_hits");
+  const double array_answers = sum_over_slices(*sim, "data_port_wait.count");
+  const double coalesced = sum_over_slices(*sim, "coalesced_answers");
+  const double miss_side = sum_over_slices(*sim, "mshr_merges") + sum_over_slices(*sim, "replays");
+  const double replicated =
+      total_stat(*sim, "xbar0", "replicated_responses") + total_stat(*sim, "xbar1", "replicated_responses");
+  INFO(reads << " reads, " << hits << " hits, " << array_answers << " answered by the array, " << coalesced
+             << " coalesced (" << miss_side << " merged into misses); "
+             << total_stat(*sim, "monitor", "bandwidth") / 1e9 << " GB/s");
+  CHECK(total_stat(*sim, "monitor", "bytes") == 16.0 * (1 << 20));
+  // Hits coalesce too: replicas well beyond the reads merged into misses, and every read answered once,
+  // by the array or as a replica.
+  CHECK(coalesced > miss_side + 0.2 * hits);
+  CHECK(array_answers + coalesced == reads);
+  CHECK(replicated == coalesced);
+}
+
+TEST_CASE("without merging queued reads the L2 request coalescer answers only reads merged into a miss",
+          "[l2][bandwidth]") {
+  auto sim = run_resident(false);
+  const double reads = sum_over_slices(*sim, "reads");
+  const double coalesced = sum_over_slices(*sim, "coalesced_answers");
+  INFO(reads << " reads, " << coalesced << " coalesced; " << total_stat(*sim, "monitor", "bandwidth") / 1e9 << " GB/s");
+  CHECK(coalesced <= sum_over_slices(*sim, "mshr_merges") + sum_over_slices(*sim, "replays"));
+  CHECK(sum_over_slices(*sim, "data_port_wait.count") + coalesced == reads);
+}
+
 TEST_CASE("the L2 request coalescer: the same run in two processes gives byte-identical stats", "[l2][determinism]") {
   const std::string tag = std::to_string(::getpid());
   const fs::path config = fs::temp_directory_path() / ("tilesim_lrc_det_" + tag + ".yaml");
