@@ -165,13 +165,14 @@ void L2Slice::prefill_lines(std::uint64_t base, double dirty_fraction, bool repl
 }
 
 std::uint64_t L2Slice::respond(const MemRequest& r, ServedBy served, Upstream from, std::uint32_t data_bytes,
-                               std::uint64_t earliest, std::uint64_t latency) {
+                               std::uint64_t earliest, std::uint64_t latency, std::uint64_t answer) {
   const std::uint64_t start = data_bytes == 0 ? earliest : data_port_.reserve(earliest, data_bytes);
   if (data_bytes != 0) st_data_port_wait_.sample(static_cast<double>(start - earliest));
   MemResponse resp{r};
   resp.req.served = served;
+  resp.answer = answer;
   pending_up_.push(start + latency, {from, std::move(resp)});
-  return start;
+  return start + latency;
 }
 
 const L2Slice::Lookup* L2Slice::queued_behind(const MemRequest& r, std::uint64_t ready) const {
@@ -203,7 +204,7 @@ void L2Slice::respond_coalesced(std::vector<Target>& group, ServedBy served, std
   const std::uint64_t start = data_port_.reserve(earliest, bytes);
   st_data_port_wait_.sample(static_cast<double>(start - earliest));
   const std::uint64_t id = next_answer_++;
-  if (group.size() > 1) replicated_[id] = true;
+  if (group.size() > 1) replicated_.insert(id);
   for (std::size_t i = 0; i < group.size(); ++i) {
     MemResponse resp{group[i].req};
     resp.req.served = group[i].merged ? ServedBy::l2_in_flight : served;
@@ -309,13 +310,7 @@ L2Slice::Wait L2Slice::accept(const MemRequest& r, Upstream from, std::uint64_t 
     ++st_read_hits_;
     if (coalesce_queued_ && lead && from == kCore) {  // reads queued behind may join this answer
       const std::uint64_t id = next_answer_++;
-      MemResponse resp{r};
-      resp.req.served = ServedBy::l2;
-      resp.answer = id;
-      const std::uint64_t start = data_port_.reserve(now + tag_latency_, r.bytes);
-      st_data_port_wait_.sample(static_cast<double>(start - now - tag_latency_));
-      pending_up_.push(start + data_latency_, {kCore, std::move(resp)});
-      note_lookup(line, mask, now, start + data_latency_, id);
+      note_lookup(line, mask, now, respond(r, ServedBy::l2, from, r.bytes, now + tag_latency_, data_latency_, id), id);
       return Wait::kNone;
     }
     respond(r, ServedBy::l2, from, r.bytes, now + tag_latency_, data_latency_);
@@ -448,7 +443,7 @@ bool L2Slice::tick(Cycle now_cycle) {
       // Its original leaves at `due` (this tick's answers go after the lookups); one that has left already
       // took its copy with it, and the replica goes at once.
       if (ahead->due >= now) {
-        replicated_[ahead->id] = true;
+        replicated_.insert(ahead->id);
         resp.answer = ahead->id;
       }
       pending_up_.push(std::max(ahead->due, now), {kCore, std::move(resp)});

@@ -47,6 +47,7 @@
 
 #include <deque>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "arch/memory/address_map.hpp"
 #include "arch/memory/cache_array.hpp"
@@ -102,9 +103,9 @@ class L2Slice final : public Component {
   Wait accept(const MemRequest& r, Upstream from, std::uint64_t now, bool lead);
   void accept_write(const MemRequest& r, Upstream from, std::uint64_t now);
   void handle_fill(const MemResponse& r, std::uint64_t now);
-  /// Returns the cycle the data-array read starts (`earliest` without data).
+  /// Returns the cycle the answer leaves the slice. `answer`: its MemResponse::answer (0: not shared).
   std::uint64_t respond(const MemRequest& r, ServedBy served, Upstream from, std::uint32_t data_bytes,
-                        std::uint64_t earliest, std::uint64_t latency);
+                        std::uint64_t earliest, std::uint64_t latency, std::uint64_t answer = 0);
   struct Lookup;
   /// request_coalescer: the lookup of the head read's line that it was queued behind (it was waiting in the
   /// input when the lookup took place, and that lookup covers its sectors), or null.
@@ -137,7 +138,7 @@ class L2Slice final : public Component {
   };
   std::unordered_map<std::uint64_t, Lookup> lookups_;  // by line
   std::deque<std::pair<std::uint64_t, std::uint64_t>> lookup_order_;  // (cycle, line), oldest first
-  std::unordered_map<std::uint64_t, bool> replicated_;  // answer ids with replicas, until the original leaves
+  std::unordered_set<std::uint64_t> replicated_;  // answer ids with replicas, until the original leaves
   std::uint64_t next_answer_ = 1;
   std::size_t replays_waiting_ = 0;  // reads in replay slots
 
