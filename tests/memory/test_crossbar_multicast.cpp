@@ -111,7 +111,7 @@ TEST_CASE("a replicated answer reaches its client only after its original passed
   CHECK(original >= 5 + 8 * 4 + 10);
   CHECK(replica == original);
   // A replica of an unknown answer is offered at once: it occupies client 2's port only, so it crosses
-  // before the original's backlog and waits behind nothing but the replica ahead of it on that port.
+  // while the slice's port still carries the answers for client 0.
   CHECK(orphan < 5 + 8 * 4);
   CHECK(clients[0]->arrived.size() == 8);
 }
