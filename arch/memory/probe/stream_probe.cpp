@@ -99,8 +99,16 @@ StreamProbe::StreamProbe(const ComponentContext& ctx)
     const std::uint64_t chunks = (span + chunk - 1) / chunk;
     span = ((chunks + chunks_per_group_ - 1) / chunks_per_group_ + 1) * map_.controllers() * chunk;
   }
+  // The arrays the op uses, in the order A, B, C, one 2 MiB-aligned region each from address 0: a read
+  // stream's B starts at 0, where memory.l2.prefill_base 0 warms the L2 with it (validation's L2 rows).
   const std::uint64_t region = round_up(span, kAllocationAlignment);
-  for (int a = 0; a < 3; ++a) array_base_[a] = static_cast<std::uint64_t>(a) * region;
+  const bool used[3] = {has_store_, loads_per_iter_ >= 1, loads_per_iter_ >= 2};
+  std::uint64_t next_base = 0;
+  for (int a = 0; a < 3; ++a)
+    if (used[a]) {
+      array_base_[a] = next_base;
+      next_base += region;
+    }
 
   blocks_.resize(blocks_per_core_);
   warps_.resize(static_cast<std::size_t>(blocks_per_core_) * warps_per_block_);

@@ -6,7 +6,8 @@
 // (stride = `iteration_stride`, or the whole grid's threads for a grid-stride loop); with `stream_order: random`
 // the footprint's lines are visited in a pseudo-random permutation instead (a gather over random
 // lines; elements within a line stay together). Per iteration:
-// read: load B; write: store A; copy/scale: load B, store A; triad: load B and C, store A.
+// read: load B; write: store A; copy/scale: load B, store A; triad: load B and C, store A. The arrays an
+// op uses lie in that order from address 0, each in its own 2 MiB-aligned region (a read stream's B at 0).
 // A warp keeps the loads of up to `loads_in_flight` iterations in flight (the compiler's unrolling) and
 // issues an iteration's store once its loads are back. Warp instructions are coalesced into line
 // requests for the cache (space global) or issued whole to the scratch (space shared), at most
