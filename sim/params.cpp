@@ -126,7 +126,7 @@ ParamValues::Value parse_value(const ParamDecl& d, const std::string& raw, const
       const Quantity q = parse_quantity(text, d.unit, key);
       check_range(d, q.value, key);
       v.number = q.value;
-      v.text = format_quantity(q.value, d.unit);
+      v.text = format_quantity_exact(q.value, d.unit);  // it travels on as text: keep every digit
       break;
     }
   }

@@ -135,7 +135,9 @@ Quantity parse_quantity(std::string_view text, UnitKind expected, std::string_vi
                         unit_kind_name(expected), " is expected (e.g. ", unit_kind_example(expected), ")"));
 }
 
-std::string format_quantity(double value, UnitKind kind) {
+namespace {
+/// format_quantity with `digits` significant digits.
+std::string format_quantity_digits(double value, UnitKind kind, int digits) {
   struct Step { double scale; const char* symbol; };
   static const Step freq[] = {{1e12, "THz"}, {1e9, "GHz"}, {1e6, "MHz"}, {1e3, "kHz"}, {1, "Hz"}};
   static const Step bw[] = {{1e12, "TB/s"}, {1e9, "GB/s"}, {1e6, "MB/s"}, {1e3, "kB/s"}, {1, "B/s"}};
@@ -144,18 +146,38 @@ std::string format_quantity(double value, UnitKind kind) {
                             {1024.0, "KiB"}, {1, "B"}};
   auto pick = [&](const Step* steps, std::size_t n) {
     for (std::size_t k = 0; k < n; ++k)
-      if (std::fabs(value) >= steps[k].scale) return format_number(value / steps[k].scale) + steps[k].symbol;
-    return format_number(value / steps[n - 1].scale) + steps[n - 1].symbol;
+      if (std::fabs(value) >= steps[k].scale) return format_number(value / steps[k].scale, digits) + steps[k].symbol;
+    return format_number(value / steps[n - 1].scale, digits) + steps[n - 1].symbol;
   };
   switch (kind) {
     case UnitKind::frequency: return pick(freq, 5);
     case UnitKind::bandwidth: return pick(bw, 5);
     case UnitKind::time: return pick(tm, 5);
     case UnitKind::size: return pick(sz, 5);
-    case UnitKind::cycles: return format_number(value) + "cycles";
-    case UnitKind::none: return format_number(value);
+    case UnitKind::cycles: return format_number(value, digits) + "cycles";
+    case UnitKind::none: return format_number(value, digits);
   }
-  return format_number(value);
+  return format_number(value, digits);
+}
+}  // namespace
+
+std::string format_quantity(double value, UnitKind kind) { return format_quantity_digits(value, kind, 6); }
+
+std::string format_quantity_exact(double value, UnitKind kind) {
+  // Sizes are whole bytes: the text must give back the same double (a fraction of a KiB may be exact, as
+  // 2.0009765625MiB; else plain bytes). Other kinds: the same value up to the unit scaling's last bits.
+  auto same = [&](const std::string& text) {
+    const double back = parse_quantity(text, kind, "value").value;
+    return kind == UnitKind::size ? back == value : std::fabs(back - value) <= 1e-12 * std::fabs(value);
+  };
+  const int most = kind == UnitKind::size ? 12 : 17;  // a size that needs more reads better as bytes
+  for (int digits = 6; digits <= most; ++digits) {
+    std::string text = format_quantity_digits(value, kind, digits);
+    if (same(text)) return text;
+  }
+  if (kind == UnitKind::size && value >= 0 && value == std::floor(value) && value < 1.8e19)
+    return std::to_string(static_cast<unsigned long long>(value)) + "B";
+  return format_quantity_digits(value, kind, 17);
 }
 
 }  // namespace tilesim

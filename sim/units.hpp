@@ -32,4 +32,9 @@ Quantity parse_any_quantity(std::string_view text, std::string_view what);
 /// Render a value in its kind's most readable unit, e.g. 1.83e9 Hz -> "1.83GHz", 233472 B -> "228KiB".
 std::string format_quantity(double value, UnitKind kind);
 
+/// The same unit as format_quantity, with as many significant digits as it takes for the text to parse back
+/// to `value` (sizes: to the same whole number of bytes): 2098176 B -> "2.0009765625MiB", not "2.00098MiB".
+/// Parameter values travel between sections and components as text, so they must not lose precision.
+std::string format_quantity_exact(double value, UnitKind kind);
+
 }  // namespace tilesim

@@ -45,6 +45,26 @@ TEST_CASE("quantities format back readably", "[units]") {
   }
 }
 
+TEST_CASE("parameter values keep every digit when they travel as text", "[units][params]") {
+  // Regression: a resolved quantity's text had 6 significant digits. Sections hand their values to
+  // components as text, so B200's per-core probe home addresses (2 MiB + 1 KiB, ...) arrived 2 bytes off.
+  CHECK(format_quantity_exact(2098176, UnitKind::size) == "2.0009765625MiB");
+  CHECK(format_quantity_exact(228.0 * 1024, UnitKind::size) == "228KiB");  // readable where exact
+  CHECK(format_quantity_exact(1.83e9, UnitKind::frequency) == "1.83GHz");
+  CHECK(format_quantity_exact(1073741840, UnitKind::size) == "1073741840B");  // no shorter exact text
+  for (const double bytes : {1073741840.0, 2098176.0, 137366528.0, 1.0, 0.0})
+    CHECK(parse_quantity(format_quantity_exact(bytes, UnitKind::size), UnitKind::size, "k").value == Approx(bytes).epsilon(0));
+  for (const double hz : {1.98765432e9, 1587e6, 1.3086e9})
+    CHECK(parse_quantity(format_quantity_exact(hz, UnitKind::frequency), UnitKind::frequency, "k").value ==
+          Approx(hz).epsilon(1e-12));
+  ParamSchema s("widget");
+  s.quantity("base", UnitKind::size, "0B", "an address");
+  const ParamValues v = ParamValues::resolve(s, {{"base", "1073741840B"}}, "w");
+  CHECK(v.bytes("base") == 1073741840u);
+  const ParamValues again = ParamValues::resolve(s, {{"base", v.all().at("base").text}}, "w");
+  CHECK(again.bytes("base") == 1073741840u);
+}
+
 TEST_CASE("parameters resolve against their declaration", "[params]") {
   ParamSchema s("widget");
   s.integer("count", 4, "how many", 1, 64)
