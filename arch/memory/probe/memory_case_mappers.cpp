@@ -278,11 +278,13 @@ class StreamMapper final : public CaseMapper {
     switch (src) {
       case Source::gpu_stream: {
         // gpu-stream: one double per thread (vector x 8 B), grid = N / blockSize blocks, 2 blocks per SM;
-        // occupancy = 2 x blockSize / 2048.
+        // occupancy = 2 x blockSize / 2048. Its arrays hold 128 Mi + 2 doubles each (max_buffer_size in
+        // gpu-stream/main.cu): the row's 1 GiB plus 16 B, so consecutive 2 MiB-aligned allocations lie
+        // 1 GiB + 2 MiB apart, as the stream probe places them.
         if (!row.has_param("occupancy")) return std::string("gpu-stream rows state an occupancy");
         const double occupancy = row.param_fraction("occupancy");
         const auto threads = static_cast<long long>(std::llround(occupancy * 1024));
-        const double footprint = row.param_bytes("footprint");
+        const double footprint = row.param_bytes("footprint") + 2.0 * 8 * vector;
         set(c, "access_bytes", bytes_text(8.0 * vector));
         set(c, "footprint", bytes_text(footprint));
         set(c, "threads", std::to_string(threads));
