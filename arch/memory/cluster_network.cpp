@@ -26,6 +26,8 @@ ParamSchema ClusterNetwork::param_schema() {
       .quantity("multicast_latency", UnitKind::cycles, "4",
                 "cycles a multicast load's line takes from the core that fetched it to a peer core's copy engine", 0)
       .quantity("port_bytes_per_cycle", UnitKind::size, "32B", "per-core injection/ejection width per direction", 1)
+      .quantity("multicast_bytes_per_cycle", UnitKind::size, "32B",
+                "per-core input width for multicast copies (the core's crossbar port for its copy engine)", 1)
       .quantity("group_bytes_per_cycle", UnitKind::size, "256B", "switching bandwidth shared by one group", 1)
       .quantity("header_bytes", UnitKind::size, "16B", "port bytes a message without data occupies (address, command)", 0);
   return s;
@@ -40,6 +42,7 @@ ClusterNetwork::ClusterNetwork(const ComponentContext& ctx)
       local_latency_(static_cast<std::uint64_t>(params().quantity("local_latency"))),
       multicast_latency_(static_cast<std::uint64_t>(params().quantity("multicast_latency"))),
       port_width_(params().bytes("port_bytes_per_cycle")),
+      multicast_width_(params().bytes("multicast_bytes_per_cycle")),
       group_width_(params().bytes("group_bytes_per_cycle")),
       header_(params().bytes("header_bytes")),
       st_remote_(stats().counter("remote_accesses", "", "accesses to another core's scratch")),
@@ -57,6 +60,7 @@ ClusterNetwork::ClusterNetwork(const ComponentContext& ctx)
   inject_.assign(cores_, PortTimer(port_width_));
   eject_req_.assign(cores_, PortTimer(port_width_));
   eject_resp_.assign(cores_, PortTimer(port_width_));
+  eject_multicast_.assign(cores_, PortTimer(multicast_width_));
   order_scratch_.resize(cores_);
   order_resp_.resize(cores_);
   order_engine_.resize(cores_);
@@ -117,9 +121,10 @@ bool ClusterNetwork::tick(Cycle now_cycle) {
     st_bytes_ += m.bytes;
     // TMA multicast is replicated by the GPC crossbar on the way in from L2: the line crossed the crossbar
     // once (the fetching core's response), so the copy neither leaves the fetching core nor crosses the
-    // group switch again. It only enters the peer, through the ejection port it shares with remote writes.
+    // group switch again. It enters the peer as an L2 response does, not through the SM-to-SM port that
+    // DSMEM accesses take.
     const std::uint64_t at =
-        eject_req_[m.to].reserve(now, message_bytes(header_, m.bytes)) + multicast_latency_;
+        eject_multicast_[m.to].reserve(now, message_bytes(header_, m.bytes)) + multicast_latency_;
     const std::uint32_t to = m.to;
     to_engine_.push(to, order_engine_[to].reserve(at, 0), std::move(m), Priority::request);
   }

@@ -8,9 +8,10 @@
 //     ejection port each carry `port_bytes_per_cycle` (per direction), and the cores of one `group`
 //     (a GPC) share `group_bytes_per_cycle` of switching bandwidth.
 //   - A multicast piece (a TMA multicast load's line, arriving from the core that fetched it) goes to the
-//     peer core's copy engine (`to_engine<c>`) after `multicast_latency` cycles through the peer's ejection
-//     port only: the GPC crossbar replicates multicast data on its way in from L2, so it uses neither the
-//     fetching core's injection port nor the group switch. No answer goes back.
+//     peer core's copy engine (`to_engine<c>`) after `multicast_latency` cycles through the peer's multicast
+//     input (`multicast_bytes_per_cycle`, the width of the core's crossbar port) only: the GPC crossbar
+//     replicates multicast data on its way in from L2, so it uses neither the fetching core's injection
+//     port, nor the group switch, nor the SM-to-SM ports of DSMEM accesses. No answer goes back.
 // Cores may only reach cores of their own group (`group_size` consecutive cores); anything else is an
 // error in the requester.
 #pragma once
@@ -49,8 +50,8 @@ class ClusterNetwork final : public Component {
 
   const std::uint32_t cores_, group_size_;
   const std::uint64_t window_;
-  const std::uint64_t latency_, local_latency_, multicast_latency_, port_width_, group_width_, header_;
-  std::vector<PortTimer> inject_, eject_req_, eject_resp_, group_;
+  const std::uint64_t latency_, local_latency_, multicast_latency_, port_width_, multicast_width_, group_width_, header_;
+  std::vector<PortTimer> inject_, eject_req_, eject_resp_, eject_multicast_, group_;
   std::vector<PortTimer> order_scratch_, order_resp_, order_engine_;
   struct InFlight {
     std::uint64_t window_addr;

@@ -333,6 +333,8 @@ MemorySystem build_memory_system(Simulator& sim, const SystemSections& cfg) {
   np["cores"] = integer_text(cores);
   np["group_size"] = integer_text(group);
   np["header_bytes"] = noc.all().at("header_bytes").text;
+  // A multicast copy enters the peer the way its copy engine's L2 responses do (cluster_network.hpp).
+  np["multicast_bytes_per_cycle"] = noc.all().at("port_bytes_per_cycle").text;
   ClusterNetwork& net = add_component<ClusterNetwork>(sim, "cluster_net", "cluster_network", np, *mem.core_clock);
 
   // Per core: cache and copy engine to the crossbar, copy engine and network to the scratch.

@@ -173,18 +173,24 @@ double slowest_multicast_command(const std::map<std::string, std::string>& width
 }  // namespace
 
 // The GPC crossbar replicates multicast lines on their way in from L2: each 128 B piece costs the peer's
-// ejection port 128 B but neither the fetching core's injection port nor the group switch. Unloaded, a
+// multicast input 128 B but neither the fetching core's injection port, nor the group switch, nor the
+// SM-to-SM ports. Unloaded, a
 // command takes ~150 cycles (issue 16, memory 100, completion 6, the scratch writes).
 TEST_CASE("multicast data skips the group switch", "[copy][multicast]") {
   // A 1 B/cycle switch would need 2048 cycles for the 2 KiB the two cores deliver to each other.
   CHECK(slowest_multicast_command({{"group_bytes_per_cycle", "1B"}}) < 400);
 }
 
-TEST_CASE("multicast data enters the peer through its ejection port", "[copy][multicast]") {
-  // 1 B/cycle ejection ports: each core takes in its peer's 8 pieces of 128 B one after another.
-  const double cycles = slowest_multicast_command({{"port_bytes_per_cycle", "1B"}});
+TEST_CASE("multicast data enters the peer through its multicast input", "[copy][multicast]") {
+  // 1 B/cycle multicast inputs: each core takes in its peer's 8 pieces of 128 B one after another.
+  const double cycles = slowest_multicast_command({{"multicast_bytes_per_cycle", "1B"}});
   CHECK(cycles >= 8 * 128);
   CHECK(cycles < 8 * 128 + 400);
+}
+
+TEST_CASE("multicast data does not take the SM-to-SM ports of DSMEM accesses", "[copy][multicast]") {
+  // 1 B/cycle DSMEM ports would need 1024 cycles for the peer's 1 KiB.
+  CHECK(slowest_multicast_command({{"port_bytes_per_cycle", "1B"}}) < 400);
 }
 
 TEST_CASE("cores that multicast different boxes under one key are an error naming both", "[copy][multicast]") {

@@ -86,3 +86,35 @@ TEST_CASE("crossbar with two input entries per port keeps the ports' peak at lig
   CHECK(bw <= 128e9 * 1.001);
   CHECK(bw == Approx(128e9).epsilon(0.05));
 }
+
+// DSMEM (the cluster network): every core of a cluster reads the next core's scratch, 32 lanes x 16 B = 512 B
+// per warp load, 4 loads in flight per warp (far more bytes in flight than the ports carry per round trip).
+// A core's injection port carries its own read requests (16 B headers) and the 512 B answers it serves to
+// its peer: 528 port bytes per 512 B delivered, so each core receives at most port x 512/528.
+namespace {
+double dsmem_bandwidth(const std::vector<std::string>& overrides) {
+  std::vector<std::string> all = {"workload.kind=dsmem",       "workload.cluster=2",         "workload.threads=1024",
+                                  "workload.access_bytes=16B", "workload.loads_in_flight=4", "workload.iterations=1000000",
+                                  "workload.max_bytes=8MiB"};
+  all.insert(all.end(), overrides.begin(), overrides.end());
+  auto sim = build_spec(parse_spec(kSmallHierarchy, all));
+  REQUIRE(sim->run().completed);
+  return total_stat(*sim, "monitor", "bandwidth");
+}
+}  // namespace
+
+TEST_CASE("DSMEM reads saturate at the cores' cluster-network ports", "[bandwidth][dsmem]") {
+  // 4 cores x 16 B/cycle ports x 512/528 at 1 GHz; the 256 B/cycle group switch does not bind.
+  const double peak = 4 * 16e9 * 512 / 528;
+  const double bw = dsmem_bandwidth({"memory.dsmem.port_bytes_per_cycle=16B", "memory.dsmem.group_bytes_per_cycle=256B"});
+  CHECK(bw <= peak * 1.001);
+  CHECK(bw == Approx(peak).epsilon(0.03));
+}
+
+TEST_CASE("a group switch narrower than its cores' ports binds DSMEM reads", "[bandwidth][dsmem]") {
+  // Every message of the group's 4 cores crosses its 32 B/cycle switch: 32 B x 512/528 at 1 GHz.
+  const double peak = 32e9 * 512 / 528;
+  const double bw = dsmem_bandwidth({"memory.dsmem.port_bytes_per_cycle=16B", "memory.dsmem.group_bytes_per_cycle=32B"});
+  CHECK(bw <= peak * 1.001);
+  CHECK(bw == Approx(peak).epsilon(0.03));
+}
