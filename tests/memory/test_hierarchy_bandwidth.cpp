@@ -10,13 +10,18 @@ using namespace tilesim;
 using namespace tilesim::test;
 
 namespace {
-double stream_bandwidth(const std::vector<std::string>& overrides) {
-  std::vector<std::string> all = {"workload.kind=stream", "workload.op=read", "workload.threads=1024",
-                                  "workload.blocks_per_core=1", "workload.iterations=1000000"};
-  all.insert(all.end(), overrides.begin(), overrides.end());
-  auto sim = build_spec(parse_spec(kSmallHierarchy, all));
+/// The monitor's steady-state bandwidth of a probe run: the probe's `workload` settings, then `overrides`.
+double probe_bandwidth(std::vector<std::string> workload, const std::vector<std::string>& overrides) {
+  workload.insert(workload.end(), overrides.begin(), overrides.end());
+  auto sim = build_spec(parse_spec(kSmallHierarchy, workload));
   REQUIRE(sim->run().completed);
   return total_stat(*sim, "monitor", "bandwidth");
+}
+
+double stream_bandwidth(const std::vector<std::string>& overrides) {
+  return probe_bandwidth({"workload.kind=stream", "workload.op=read", "workload.threads=1024",
+                          "workload.blocks_per_core=1", "workload.iterations=1000000"},
+                         overrides);
 }
 }  // namespace
 
@@ -93,13 +98,10 @@ TEST_CASE("crossbar with two input entries per port keeps the ports' peak at lig
 // its peer: 528 port bytes per 512 B delivered, so each core receives at most port x 512/528.
 namespace {
 double dsmem_bandwidth(const std::vector<std::string>& overrides) {
-  std::vector<std::string> all = {"workload.kind=dsmem",       "workload.cluster=2",         "workload.threads=1024",
-                                  "workload.access_bytes=16B", "workload.loads_in_flight=4", "workload.iterations=1000000",
-                                  "workload.max_bytes=8MiB"};
-  all.insert(all.end(), overrides.begin(), overrides.end());
-  auto sim = build_spec(parse_spec(kSmallHierarchy, all));
-  REQUIRE(sim->run().completed);
-  return total_stat(*sim, "monitor", "bandwidth");
+  return probe_bandwidth({"workload.kind=dsmem", "workload.cluster=2", "workload.threads=1024",
+                          "workload.access_bytes=16B", "workload.loads_in_flight=4", "workload.iterations=1000000",
+                          "workload.max_bytes=8MiB"},
+                         overrides);
 }
 }  // namespace
 
