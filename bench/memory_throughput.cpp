@@ -24,7 +24,7 @@ struct Scenario {
 };
 
 // Enough requests in flight to keep every channel busy (Little's law: ~300 GB/s x ~1 us).
-// The *_deep scenarios use 128-burst read and write queues per channel (a GPU-style deep FR-FCFS window):
+// The *_deep scenarios use 128-burst read and write queues per channel (the GPU presets' FR-FCFS window):
 // they show what a deep queue costs the scheduler per command.
 const Scenario kScenarios[] = {
     {"streaming", "sequential 128 B reads", 400000, 128,
