@@ -20,6 +20,9 @@ enum class AttentionVariant { fwd, ws };
 
 struct AttentionConfig {
   int64_t batch = 1, heads = 1, seqlen = 1, headdim = 64, bm = 64, bn = 64;
+  int64_t programs = 0;  // attention_ws: persistent programs striding over the tiles; 0: one per tile
+  int64_t tiles() const { return (seqlen + bm - 1) / bm * heads * batch; }
+  int64_t grid() const { return programs > 0 ? std::min(programs, tiles()) : tiles(); }
   bool causal = false;
   DType dtype = DType::bf16;
 };
@@ -52,6 +55,11 @@ class AttentionWorkload final : public Workload {
     // attention_ws: its K/V channels have 2 stages and its Q channel 1, written in the template (as
     // FlashAttention-3's forward kernel uses), since one `stages` knob would resize every channel.
     if (v_ == AttentionVariant::fwd) p.push_back({"stages", "2", "", "pipelining hint of the key/value loop", {}});
+    if (v_ == AttentionVariant::ws)
+      p.push_back({"programs", "0", "0",
+                   "persistent programs, each looping over every programs-th tile (FlashAttention-3 launches one "
+                   "per SM); 0: one program per tile",
+                   {}});
     for (ParamSpec& s : mma_model_params()) p.push_back(s);
     return p;
   }
@@ -67,6 +75,7 @@ class AttentionWorkload final : public Workload {
     c.causal = p.flag("causal");
     c.dtype = p.dtype("dtype");
     if (v_ == AttentionVariant::fwd) int_in(p, "stages", 1, 64);
+    if (v_ == AttentionVariant::ws) c.programs = int_in(p, "programs", 0, 1 << 20);
     if (v_ == AttentionVariant::ws && c.bm % 2 != 0)
       config_fail(p, "BLOCK_M (" + std::to_string(c.bm) + ") must be even: two consumers take half the rows each");
     return c;
@@ -82,6 +91,7 @@ class AttentionWorkload final : public Workload {
     WorkloadBuild b = start_build(p, tmpl, args);
     b.scalars = {{"B", c.batch}, {"H", c.heads}, {"S", c.seqlen}, {"D", c.headdim},
                  {"BM", c.bm},   {"BN", c.bn},   {"causal", c.causal ? 1 : 0}};
+    if (v_ == AttentionVariant::ws) b.scalars["NP"] = c.grid();
     if (v_ == AttentionVariant::ws)  // the scale folded into exp2, as FlashAttention-3 does
       b.float_scalars["scale_log2"] = round_to(DType::f32, softmax_scale(c) * 1.4426950408889634);  // log2(e)
     else
@@ -155,7 +165,7 @@ class AttentionWorkload final : public Workload {
                       std::to_string(u) + ") and O is rounded to it (<= u*|O|); f32 softmax errors are << u"};
     Comparison cmp;
     cmp.add(compare_close("O", results.tensor("O"), ref, tol));
-    const int64_t programs = ((s + c.bm - 1) / c.bm) * c.heads * c.batch;
+    const int64_t programs = v_ == AttentionVariant::ws ? c.grid() : c.tiles();
     cmp.note(run.programs == programs, "ran " + std::to_string(run.programs) + " programs (grid " +
                                            std::to_string(programs) + ")");
     return cmp;

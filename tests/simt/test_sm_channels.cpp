@@ -4,6 +4,8 @@
 // as acquired, not wait for a release that already happened.
 #include <catch2/catch.hpp>
 
+#include <map>
+
 #include "isa/interpreter.hpp"
 #include "tests/simt/sm_rig.hpp"
 #include "workloads/workload.hpp"
@@ -91,11 +93,10 @@ TEST_CASE("a multi-warp producer group puts computed tiles round after round wit
   CHECK(r.last_round_first == 2 * (1 + 23));  // 2 * (X[1] + round)
 }
 
-TEST_CASE("timed warp-specialised attention with ping-pong turns matches the interpreter", "[sm][channels][values]") {
-  // attention_ws passes a turn token between its two consumer warp groups through one-stage channels
-  // (computed puts by 4-warp groups, every key block); causal, so masked and unmasked loops both run.
-  workloads::WorkloadBuild b =
-      workloads::build_workload("attention_ws", {{"causal", "1"}}, workloads::Scale::functional);
+namespace {
+// Runs attention_ws timed on a 2-SM rig, carrying values, and compares every tensor with the interpreter.
+void check_timed_attention_ws(const std::map<std::string, std::string>& params) {
+  workloads::WorkloadBuild b = workloads::build_workload("attention_ws", params, workloads::Scale::functional);
   const isa::Buffers inputs = workloads::find_workload("attention_ws").make_inputs(b);
   isa::Buffers ref = inputs;
   isa::run_kernel(b.module, b.kernel_name, ref, b.scalars, b.interpreter);
@@ -113,4 +114,19 @@ TEST_CASE("timed warp-specialised attention with ping-pong turns matches the int
     INFO(g.name);
     CHECK(rig.launch().values->tensor(g.param) == ref.tensor(g.name));
   }
+}
+}  // namespace
+
+TEST_CASE("timed warp-specialised attention with ping-pong turns matches the interpreter", "[sm][channels][values]") {
+  // attention_ws passes a turn token between its two consumer warp groups through one-stage channels
+  // (computed puts by 4-warp groups, every key block); causal, so masked and unmasked loops both run.
+  check_timed_attention_ws({{"causal", "1"}});
+}
+
+TEST_CASE("timed persistent attention_ws programs loop over their tiles and match the interpreter",
+          "[sm][channels][values]") {
+  // 3 persistent programs on 2 SMs over 2 batches x 2 heads x 2 query blocks: each program's roles run
+  // several tiles through the same channels (Q released and refilled per tile, the turn tokens balanced
+  // per tile), and the third program waits for an SM.
+  check_timed_attention_ws({{"batch", "2"}, {"seqlen", "100"}, {"programs", "3"}});
 }

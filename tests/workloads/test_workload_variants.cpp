@@ -215,6 +215,29 @@ TEST_CASE("workloads: warp-specialised attention agrees with attention_fwd", "[w
   CHECK_THROWS_WITH(run_workload("attention_ws", {{"BLOCK_M", "33"}}), Catch::Matchers::Contains("must be even"));
 }
 
+TEST_CASE("workloads: persistent attention_ws programs loop over the tiles and give the same output",
+          "[workloads][attention]") {
+  using P = std::map<std::string, std::string>;
+  // 3 programs over more tiles (2 batches x 2 heads x 2 or 3 query blocks), causal and not; and more
+  // programs than tiles (capped at the tile count).
+  for (const P& p : std::vector<P>{{{"batch", "2"}, {"seqlen", "100"}, {"causal", "0"}},
+                                   {{"batch", "2"}, {"seqlen", "70"}, {"causal", "1"}, {"BLOCK_M", "32"}, {"BLOCK_N", "16"}}}) {
+    const Outcome one_per_tile = run_workload("attention_ws", p);
+    const Outcome persistent = run_workload("attention_ws", with(p, {{"programs", "3"}}));
+    INFO(persistent.build.shape << "\n" << persistent.comparison.report());
+    CHECK(one_per_tile.comparison.pass);
+    CHECK(persistent.comparison.pass);
+    CHECK(persistent.run.programs == 3);
+    CHECK(one_per_tile.run.programs > 3);
+    // The same operations on the same tiles, in another order: the output is bit-identical.
+    CHECK(persistent.results.tensor("O").values() == one_per_tile.results.tensor("O").values());
+    CHECK(persistent.run.count(isa::OpId::mma) == one_per_tile.run.count(isa::OpId::mma));
+    const Outcome capped = run_workload("attention_ws", with(p, {{"programs", "1000"}}));
+    CHECK(capped.run.programs == one_per_tile.run.programs);
+    CHECK(capped.comparison.pass);
+  }
+}
+
 TEST_CASE("workloads: softmax with a cluster sharing each row", "[workloads][softmax]") {
   const Outcome whole = run_workload("softmax", {{"dtype", "f32"}, {"cols", "301"}});
   CHECK(whole.comparison.pass);
