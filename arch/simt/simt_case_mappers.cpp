@@ -394,11 +394,13 @@ class AttentionMapper final : public CaseMapper {
       return cat("the SM's scratch (", scratch, " B) cannot hold attention tiles of head dim ", headdim);
     set(c, "BLOCK_M", "128");
     set(c, "BLOCK_N", format_number(bn, 6));
-    // FlashAttention-3 on sm_90 runs persistent programs, one per SM, and without causal masking hands
+    // FlashAttention-3 (sm_90) runs persistent programs, one per SM, and without causal masking hands
     // them the tiles in a static stride (StaticPersistentTileScheduler): a program's next Q and K/V loads
     // overlap its last P.V and its store of O. Causal attention uses a dynamic scheduler, longest tiles
-    // first, which the model does not have: one program per tile there, ordered by the block scheduler.
-    if (causal != "true" && causal != "1") set(c, "programs", format_number(preset_number(row, "chip.cores"), 6));
+    // first, which the model does not have, and FlashAttention-2 launches one program per tile: those run
+    // one program per tile, ordered by the block scheduler.
+    if (row.param_or("impl", "") == "fa3" && causal != "true" && causal != "1")
+      set(c, "programs", format_number(preset_number(row, "chip.cores"), 6));
     use_tensor_clock(row, c);
     return c;
   }

@@ -212,6 +212,12 @@ TEST_CASE("the gpu case mappers turn reference rows into runs with one kernel pe
   CHECK(has(a128, "workload.name=attention_ws"));
   CHECK(has(a128, "workload.BLOCK_M=128"));
   CHECK(has(a128, "workload.BLOCK_N=128"));
+  CHECK_FALSE(has(a128, "workload.programs=132"));  // no impl: one program per tile
+  att.params["impl"] = "fa3";  // FlashAttention-3: persistent, one program per SM, unless causal
+  CHECK(has(std::get<SimCase>(mapper("attention_fwd")->map(att)), "workload.programs=132"));
+  att.params["causal"] = "true";
+  CHECK_FALSE(has(std::get<SimCase>(mapper("attention_fwd")->map(att)), "workload.programs=132"));
+  att.params.erase("causal");
   att.params["headdim"] = "256";
   CHECK(has(std::get<SimCase>(mapper("attention_fwd")->map(att)), "workload.BLOCK_N=80"));
 
