@@ -84,7 +84,15 @@ class CaseMapper {
   virtual std::optional<double> extract(const ReferenceRow& row, const nlohmann::json& stats) const = 0;
   /// One line saying which statistic extract() reads, for messages ("random.latency_ns.mean").
   virtual std::string what_is_extracted(const ReferenceRow& row) const { return "the mapper's statistic"; }
+  /// True for mappers whose cases run on the memory probe (a request generator in front of the hierarchy)
+  /// rather than on a core model; `validate --front-end core` refuses those rows unless a core mapper
+  /// ("<workload>@core") replays them as tile programs.
+  virtual bool drives_memory_probe() const { return false; }
 };
+
+/// Registry suffix of the mappers that run a memory microbenchmark as a tile program on the preset's core
+/// model ("pchase@core"), for `validate --front-end core`.
+inline constexpr const char* kCoreFrontEndSuffix = "@core";
 
 using CaseMapperRegistry = Registry<CaseMapper, CaseMapperContext>;
 

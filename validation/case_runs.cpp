@@ -20,7 +20,8 @@ namespace {
 
 std::string mapper_list() {
   std::string out;
-  for (const auto& n : CaseMapperRegistry::instance().names()) out += (out.empty() ? "" : ", ") + n;
+  for (const auto& n : CaseMapperRegistry::instance().names())
+    if (n.find(kCoreFrontEndSuffix) == std::string::npos) out += (out.empty() ? "" : ", ") + n;
   return out.empty() ? "none registered" : out;
 }
 
@@ -104,7 +105,7 @@ const char* case_status_name(CaseStatus status) {
   return "?";
 }
 
-std::vector<CaseResult> plan_cases(const std::vector<ReferenceRow>& rows) {
+std::vector<CaseResult> plan_cases(const std::vector<ReferenceRow>& rows, FrontEnd front_end) {
   std::vector<CaseResult> out;
   std::map<std::string, std::string> preset_clock_cache;
   const auto& registry = CaseMapperRegistry::instance();
@@ -116,7 +117,10 @@ std::vector<CaseResult> plan_cases(const std::vector<ReferenceRow>& rows) {
       c.reason = std::move(why);
     };
     std::string why;
-    const auto* entry = registry.find(row.workload);
+    c.mapper = row.workload;
+    if (front_end == FrontEnd::core && registry.find(row.workload + kCoreFrontEndSuffix))
+      c.mapper = row.workload + kCoreFrontEndSuffix;
+    const auto* entry = registry.find(c.mapper);
     std::vector<std::string> problems;
     if (!entry) problems.push_back(cat("no case mapper for workload '", row.workload, "' (mappers: ", mapper_list(), ")"));
     if (!preset_exists(row.preset, why)) problems.push_back(why);
@@ -127,7 +131,10 @@ std::vector<CaseResult> plan_cases(const std::vector<ReferenceRow>& rows) {
     } else {
       try {
         const auto mapper = entry->make({});
-        MapResult mapped = mapper->map(row);
+        MapResult mapped = front_end == FrontEnd::core && mapper->drives_memory_probe()
+                               ? MapResult(cat("no core front end for workload '", row.workload,
+                                               "': its mapper drives the memory probe (run without --front-end core)"))
+                               : mapper->map(row);
         if (auto* reason = std::get_if<std::string>(&mapped)) {
           refuse(*reason);
         } else {
@@ -216,7 +223,7 @@ void run_cases(std::vector<CaseResult>& cases, const RunSettings& settings) {
       fail(cat("cannot read the run's stats.json: ", e.what()));
       continue;
     }
-    const auto mapper = CaseMapperRegistry::instance().get(c.row.workload, "validate").make({});
+    const auto mapper = CaseMapperRegistry::instance().get(c.mapper, "validate").make({});
     std::optional<double> value;
     try {
       value = mapper->extract(c.row, stats);

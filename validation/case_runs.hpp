@@ -16,8 +16,13 @@ enum class CaseStatus { planned, compared, not_runnable, failed };
 
 const char* case_status_name(CaseStatus status);
 
+/// What replays the memory microbenchmark rows (pchase, stream, ...): the memory probe (default), or the
+/// preset's core model running them as tile programs (the "<workload>@core" mappers).
+enum class FrontEnd { probe, core };
+
 struct CaseResult {
   ReferenceRow row;
+  std::string mapper;      // registry name of the mapper that planned the case (e.g. "stream@core")
   CaseStatus status = CaseStatus::planned;
   std::string reason;      // why not runnable / why it failed
   SimCase sim;             // what runs (clock override included)
@@ -31,7 +36,9 @@ struct CaseResult {
 /// workload, the mapper's reason, malformed params, or a row clock the mapper cannot simulate at.
 /// A row with clock_mhz whose mapper names a clock_key gets `--set clock_key=<clock_mhz>MHz` and a
 /// clock_note saying what the preset had.
-std::vector<CaseResult> plan_cases(const std::vector<ReferenceRow>& rows);
+/// With FrontEnd::core, a workload with a core mapper ("pchase@core") uses it, and rows whose only
+/// mapper drives the memory probe are not runnable.
+std::vector<CaseResult> plan_cases(const std::vector<ReferenceRow>& rows, FrontEnd front_end = FrontEnd::probe);
 
 /// Append `overrides` (KEY=VALUE, from `tilesim validate --set`) to every planned case, after the mapper's
 /// own so that they win: a design-space study validates a changed configuration without editing presets.

@@ -13,6 +13,14 @@
 namespace tilesim::validation {
 namespace {
 
+/// validation.csv's reason column for a compared row: the clock normalisation and the front end, if any.
+std::string compared_note(const CaseResult& c) {
+  std::string note = c.clock_note.empty() ? "" : "clock: " + c.clock_note;
+  if (c.mapper.find(kCoreFrontEndSuffix) != std::string::npos)
+    note += (note.empty() ? "" : "; ") + std::string("front end: core (a tile program on the preset's core model)");
+  return note;
+}
+
 std::string pct(double v) {
   std::ostringstream os;
   os << std::fixed << std::setprecision(1) << v << "%";
@@ -155,7 +163,7 @@ void write_validation_csv(const std::string& path, const std::vector<CaseResult>
         << csv_field(c.row.metric) << "," << csv_field(c.row.unit) << "," << format_number(c.row.value, 8) << ","
         << (compared ? format_number(*c.simulated, 8) : "") << ","
         << (compared ? format_number(c.error_pct, 6) : "") << "," << csv_field(case_status_name(c.status)) << ","
-        << csv_field(compared ? (c.clock_note.empty() ? "" : "clock: " + c.clock_note) : c.reason) << "\n";
+        << csv_field(compared ? compared_note(c) : c.reason) << "\n";
   }
   if (!out) throw ConfigError(cat(path, ": write failed"));
 }

@@ -130,6 +130,10 @@ int run_validate_command(const std::vector<std::string>& args) {
       "KEY=VALUE added to every case after its mapping (repeatable): validate a changed configuration "
       "without editing presets")(
       "tilesim", po::value<std::string>(), "tilesim binary to run the cases with (default: this executable)")(
+      "front-end", po::value<std::string>()->default_value("probe"),
+      "what replays the memory microbenchmark rows (pchase, stream): probe = the memory probe, a request "
+      "generator in front of the hierarchy; core = the preset's core model running them as tile programs "
+      "(rows no core mapper can express are listed as not runnable)")(
       "dry-run", "print the `tilesim run` command of every case (and why others cannot run) without running")(
       "no-plot", "do not make validation.png");
   po::positional_options_description pos;
@@ -169,7 +173,11 @@ int run_validate_command(const std::vector<std::string>& args) {
   std::vector<ExpectedError> expected;
   if (vm.count("expected")) expected = read_expected_errors(vm["expected"].as<std::string>());
 
-  std::vector<CaseResult> cases = plan_cases(rows);
+  const std::string front_end_name = vm["front-end"].as<std::string>();
+  if (front_end_name != "probe" && front_end_name != "core")
+    throw ConfigError(cat("validate: --front-end must be probe or core, got '", front_end_name, "'"));
+  std::vector<CaseResult> cases =
+      plan_cases(rows, front_end_name == "core" ? FrontEnd::core : FrontEnd::probe);
   const std::vector<std::string> user_overrides =
       vm.count("set") ? vm["set"].as<std::vector<std::string>>() : std::vector<std::string>{};
   apply_user_overrides(cases, user_overrides);
@@ -197,6 +205,8 @@ int run_validate_command(const std::vector<std::string>& args) {
     for (const auto& o : user_overrides) std::cout << " --set " << o;
     std::cout << "\n";
   }
+  if (front_end_name == "core")
+    std::cout << "front end: core (memory microbenchmark rows ran as tile programs on the preset's core model)\n";
   print_report(std::cout, cases);
   const std::string csv = (fs::path(out_dir) / "validation.csv").string();
   write_validation_csv(csv, cases);

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 #include <regex>
+#include <utility>
+#include <vector>
 
 #include "sim/error.hpp"
 #include "workloads/support.hpp"
@@ -35,6 +37,11 @@ class PchaseWorkload final : public Workload {
             {"stride", "64", "", "bytes between consecutive elements of the chase", {}},
             {"threads", "1", "2", "independent chases (one program each, starting at elements 0, 1, ...)", {}},
             {"steps", "0", "", "dependent loads per chase (0: one lap of the ring)", {}},
+            {"order", "sequential", "",
+             "sequential: each element points `stride` bytes on; random: the slots `stride` bytes apart form one "
+             "random cycle (a seeded permutation, as random pointer-chase benchmarks build), so no two "
+             "consecutive loads are neighbours",
+             {"sequential", "random"}},
             label_param("level", "l2", "memory level the footprint targets",
                         {"l1", "smem", "l2", "l2_near", "l2_far", "l2_miss_near", "l2_miss_far", "dram", "dram_tlb",
                          "remote_sm", "cross_die"}),
@@ -43,6 +50,7 @@ class PchaseWorkload final : public Workload {
 
   struct Config {
     int64_t n = 0, stride = 0, threads = 0, steps = 0;
+    bool random = false;
   };
   Config config(const ParamSet& p) const {
     Config c;
@@ -52,6 +60,10 @@ class PchaseWorkload final : public Workload {
     c.steps = int_in(p, "steps", 0, kMaxI32);
     if (c.steps == 0) c.steps = std::max<int64_t>(1, c.n / std::max<int64_t>(1, std::min(c.stride, c.n)));
     if (c.n > std::numeric_limits<int32_t>::max()) config_fail(p, "footprint is too large for i32 indices");
+    c.random = p.text("order") == "random";
+    if (c.random && (c.stride > c.n || c.n % c.stride != 0))
+      config_fail(p, "order=random needs a footprint that is a whole number of strides (footprint " +
+                         std::to_string(c.n * 4) + " B, stride " + std::to_string(c.stride * 4) + " B)");
     return c;
   }
 
@@ -63,7 +75,7 @@ class PchaseWorkload final : public Workload {
     WorkloadBuild b = start_build(p, tmpl, args);
     b.scalars = {{"N", c.n}, {"P", c.threads}, {"STEPS", c.steps}};
     b.shape = "footprint=" + std::to_string(c.n * 4) + "B stride=" + std::to_string(c.stride * 4) + "B steps=" +
-              std::to_string(c.steps) + " space=" + p.text("space");
+              std::to_string(c.steps) + " space=" + p.text("space") + " order=" + p.text("order");
     return b;
   }
 
@@ -71,7 +83,22 @@ class PchaseWorkload final : public Workload {
     const Config c = config(b.params);
     Buffers buf = b.allocate();
     TileValue& next = buf.tensors.at("Next");
-    for (int64_t i = 0; i < c.n; ++i) next.set(i, static_cast<double>((i + c.stride) % c.n));
+    if (!c.random) {
+      for (int64_t i = 0; i < c.n; ++i) next.set(i, static_cast<double>((i + c.stride) % c.n));
+      return buf;
+    }
+    // One cycle through all slots (Sattolo's shuffle); element `off` of slot s points to element `off` of
+    // the slot after s, so every chase start 0 <= p < stride follows the same cycle at its own offset.
+    const int64_t slots = c.n / c.stride;
+    std::vector<int64_t> order(static_cast<std::size_t>(slots));
+    for (int64_t i = 0; i < slots; ++i) order[static_cast<std::size_t>(i)] = i;
+    Rng rng(static_cast<uint64_t>(b.params.integer("seed")));
+    for (int64_t i = slots - 1; i > 0; --i)
+      std::swap(order[static_cast<std::size_t>(i)], order[static_cast<std::size_t>(rng.integer(0, i - 1))]);
+    for (int64_t s = 0; s < slots; ++s) {
+      const int64_t to = order[static_cast<std::size_t>(s)];
+      for (int64_t off = 0; off < c.stride; ++off) next.set(s * c.stride + off, static_cast<double>(to * c.stride + off));
+    }
     return buf;
   }
 

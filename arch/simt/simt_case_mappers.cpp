@@ -15,114 +15,13 @@
 #include "sim/config.hpp"
 #include "sim/error.hpp"
 #include "sim/text_util.hpp"
+#include "arch/simt/simt_case_support.hpp"
 #include "validation/case_mapper.hpp"
 
 namespace tilesim::validation {
 namespace {
 
-const char* const kClockKey = "chip.core_clock";
-
-/// The SM layer (arch/presets/<layer>.yaml) for a device preset, or "" when the SIMT model has none.
-std::string core_layer(const std::string& preset) {
-  auto starts = [&](const char* p) { return preset.rfind(p, 0) == 0; };
-  if (starts("a100")) return "sm80_core";
-  if (starts("h100") || starts("h800") || starts("h200")) return "sm90_core";
-  if (starts("titan_v") || starts("v100")) return "sm70_core";
-  return "";
-}
-
-/// Volta rows have no device preset (no memory hierarchy was built for them): their SM layer runs alone,
-/// on the memory defaults, which register-only microbenchmarks do not touch.
-bool layer_alone(const ReferenceRow& row) {
-  if (core_layer(row.preset) != "sm70_core") return false;
-  try {
-    find_preset(row.preset);
-    return false;
-  } catch (const ConfigError&) {
-    return true;
-  }
-}
-
-/// The runnable base of a gpu case, or why there is none.
-MapResult gpu_case(const ReferenceRow& row, const std::string& workload) {
-  const std::string layer = core_layer(row.preset);
-  if (layer.empty())
-    return cat("no SIMT SM layer for preset '", row.preset,
-               "' (the gpu system models Volta titan_v/v100, Ampere a100_* and Hopper h100_*/h800_*/h200)");
-  if (!layer_alone(row)) {
-    try {
-      find_preset(row.preset);
-    } catch (const ConfigError&) {
-      return cat("no preset '", row.preset, "'");
-    }
-  }
-  SimCase c;
-  c.presets = layer_alone(row) ? std::vector<std::string>{layer} : std::vector<std::string>{row.preset, layer};
-  c.overrides = {"system=gpu", cat("workload.name=", workload), "workload.scale=full"};
-  c.clock_key = kClockKey;
-  return c;
-}
-
-/// A number from the layered configuration of the case's presets (e.g. chip.cores); nullopt if absent.
-std::optional<double> preset_value(const ReferenceRow& row, const std::string& dotted);
-
-/// Tensor-throughput rows run at the device's sustained clock under tensor load (power.tensor_clock in its
-/// preset, with the measurement it comes from) when the preset states one: the simulator has no power
-/// model, and power-limited parts do not hold their boost clock under dense tensor work.
-void use_tensor_clock(const ReferenceRow& row, SimCase& c) {
-  const auto f = preset_value(row, "power.tensor_clock");
-  if (f && *f > 0) c.overrides.push_back(cat(kClockKey, "=", format_number(*f / 1e6, 6), "MHz"));
-}
-
-void set(SimCase& c, const std::string& key, const std::string& value) {
-  c.overrides.push_back(cat("workload.", key, "=", value));
-}
-
-std::optional<double> preset_value(const ReferenceRow& row, const std::string& dotted) {
-  ConfigTree t;
-  if (!layer_alone(row)) t.merge_file(find_preset(row.preset));
-  t.merge_file(find_preset(core_layer(row.preset)));
-  YAML::Node n;
-  n.reset(t.root());
-  for (const auto& part : split(dotted, '.')) {
-    if (!n.IsMap() || !n[part]) return std::nullopt;
-    n.reset(n[part]);
-  }
-  return parse_any_quantity(n.Scalar(), dotted).value;
-}
-
-double preset_number(const ReferenceRow& row, const std::string& dotted) {
-  const auto v = preset_value(row, dotted);
-  if (!v) throw ConfigError(cat(row.location(), ": preset ", row.preset, " has no ", dotted));
-  return *v;
-}
-
-/// Reference-vocabulary dtype names to the ISA's.
-std::optional<std::string> isa_dtype(const std::string& d) {
-  if (d == "f16" || d == "bf16" || d == "tf32" || d == "f32" || d == "i8" || d == "i32") return d;
-  if (d == "e4m3" || d == "f8e4m3" || d == "fp8") return std::string("f8e4m3");
-  if (d == "e5m2" || d == "f8e5m2") return std::string("f8e5m2");
-  if (d == "s8" || d == "int8") return std::string("i8");
-  if (d == "e2m1" || d == "f4e2m1" || d == "fp4") return std::string("f4e2m1");
-  return std::nullopt;
-}
-
-std::optional<double> kernel_time(const nlohmann::json& stats, const std::string& workload) {
-  auto t = kernel_seconds(stats, workload);
-  if (!t || *t <= 0) return std::nullopt;
-  return t;
-}
-
-/// Number of SM components (sm0, sm1, ...) in the stats.
-double sm_count(const nlohmann::json& stats) {
-  double n = 0;
-  if (!stats.contains("scopes")) return 0;
-  for (const auto& scope : stats["scopes"]) {
-    if (scope.value("scope", "") != "total") continue;
-    for (const auto& comp : scope["components"]) n += comp.value("kind", "") == "simt_sm" ? 1 : 0;
-  }
-  return n;
-}
+using namespace simt_cases;
 
 struct MmaShape {
   std::int64_t m = 64, n = 256, k = 16;

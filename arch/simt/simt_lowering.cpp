@@ -360,8 +360,10 @@ class GroupLowerer {
       case OpId::reduce_min:
         if (scalar_result && k_.type_of(op.operands[0]).is_scalar_like())
           l.steps.push_back(compute(Unit::uniform, 1, false));
-        else
+        else if (info(op.operands[0]).elements > 1)
           lower_reduce(op, l);
+        // else: a one-element tile's reduction is its element, a register the compiler renames (no steps:
+        // the result is the operand's)
         break;
       case OpId::transpose: {
         const TileInfo x = info(op.operands[0]);
@@ -385,6 +387,15 @@ class GroupLowerer {
         l.steps.push_back(compute(Unit::int32, per_thread(info(op.results[0]).elements)));
         break;
       case OpId::gather:
+        if (!op.operands.empty() && in_scratch(op.operands[0])) {
+          // A gather from a scratch tile is a shared-memory load at computed addresses (LDS): it takes the
+          // scratchpad's path and latency, one element per thread per warp instruction.
+          const TileInfo t = info(op.results[0]);
+          l.steps.push_back(memory(MicroKind::shared_load, per_thread(t.elements),
+                                   u32(32 * std::max<std::int64_t>(1, t.bytes / std::max<std::int64_t>(1, t.elements)))));
+          break;
+        }
+        [[fallthrough]];
       case OpId::scatter: {
         MicroStep s = compute(Unit::lsu, per_thread(info(op.results[0]).elements), false);
         s.latency = p_.shuffle_latency;

@@ -66,6 +66,9 @@ ParamSchema simt_sm_schema() {
       .integer("barrier_latency", 20, "from the last warp's arrival at a barrier to the release of all (cycles)", 0)
       .integer("mbarrier_latency", 10,
                "from a completion (copy done, stage full/free) to the waiting warp seeing it (cycles)", 0)
+      .integer("load_use_latency", 2,
+               "from a load's data reaching the SM (L1 or shared memory answer) to a dependent instruction's issue: "
+               "register write-back (cycles)", 0)
       .integer("max_outstanding_requests", 512, "memory requests the SM may have in flight (MSHR-like limit)", 1)
       .integer("requests_per_cycle", 1, "memory requests (one per 128 B line) the SM sends per cycle", 1)
       .integer("vector_bytes", 16, "widest per-thread global/shared access (LDG.128: 16 bytes)", 1)
@@ -80,7 +83,8 @@ ParamSchema simt_sm_schema() {
       .choice("wgmma_paused_by", "none", {"none", "sfu", "issue"},
               "what the warp-group tensor pipe (wgmma) pauses for, the other work going first: none; sfu = "
               "while any sub-partition's special-function pipe (MUFU) works; issue = for every cycle a "
-              "sub-partition dispatches another instruction");
+              "sub-partition dispatches another instruction on the vector register file (uniform-datapath "
+              "instructions do not pause it)");
   return s;
 }
 
@@ -108,6 +112,7 @@ SimtParams read_simt_params(const ParamValues& p) {
   s.shuffle_latency = static_cast<std::uint32_t>(p.integer("shuffle_latency"));
   s.barrier_latency = static_cast<std::uint32_t>(p.integer("barrier_latency"));
   s.mbarrier_latency = static_cast<std::uint32_t>(p.integer("mbarrier_latency"));
+  s.load_use_latency = static_cast<std::uint32_t>(p.integer("load_use_latency"));
   s.max_outstanding_requests = static_cast<std::uint32_t>(p.integer("max_outstanding_requests"));
   s.requests_per_cycle = static_cast<std::uint32_t>(p.integer("requests_per_cycle"));
   s.vector_bytes = static_cast<std::uint32_t>(p.integer("vector_bytes"));

@@ -35,7 +35,8 @@ struct UnitTiming {
 enum class SchedulerPolicy : std::uint8_t { gto, lrr };
 enum class AsyncCopyEngine : std::uint8_t { tma, cp_async };
 /// What makes the warp-group tensor pipe (wgmma) pause: nothing, a sub-partition's SFU at work, or any
-/// instruction a sub-partition dispatches (an inferred register-file port hazard; see arch/simt/README.md).
+/// vector-register instruction a sub-partition dispatches (an inferred register-file port hazard; uniform-
+/// datapath instructions are exempt; see arch/simt/README.md).
 enum class WgmmaPause : std::uint8_t { none, sfu, issue };
 
 struct SimtParams {
@@ -54,6 +55,7 @@ struct SimtParams {
   std::uint32_t shuffle_latency = 24;
   std::uint32_t barrier_latency = 20;
   std::uint32_t mbarrier_latency = 10;
+  std::uint32_t load_use_latency = 2;
   std::uint32_t max_outstanding_requests = 512;
   std::uint32_t requests_per_cycle = 1;
   std::uint32_t vector_bytes = 16;

@@ -296,11 +296,15 @@ void Sm::complete_request(const Outstanding& o, Time now) {
   --o.prog->outstanding;
   if (m.kind == MicroKind::global_store) --o.prog->outstanding_stores;
   --in_flight_;
-  if (m.first[s] == kPending) m.first[s] = now;
+  // A load's data is usable once written back to the register file.
+  const bool load = m.kind == MicroKind::global_load || m.kind == MicroKind::shared_load ||
+                    m.kind == MicroKind::remote_load || m.kind == MicroKind::global_atomic;
+  const Time ready = load ? now + p_.load_use_latency : now;
+  if (m.first[s] == kPending) m.first[s] = ready;
   if (m.group_wide) {
-    note_group_wide_done(m, now);
+    note_group_wide_done(m, ready);
   } else if (m.pending[s] == 0 && m.issued[o.lane] >= m.count) {
-    m.last[s] = now;
+    m.last[s] = ready;
   }
   pool_.release(o.op);
   progressed_ = true;
@@ -684,7 +688,10 @@ void Sm::issue(std::uint32_t slot, Time now) {
       const double unit_start = std::max(sp.unit_free[u], static_cast<double>(now));
       sp.unit_free[u] = unit_start + chunk * m.interval;
       if (p_.wgmma_paused_by == WgmmaPause::sfu && m.unit == Unit::sfu) pause_wgmma(w.sp, unit_start, sp.unit_free[u], now);
-      if (p_.wgmma_paused_by == WgmmaPause::issue) pause_wgmma(w.sp, static_cast<double>(now), static_cast<double>(now + chunk), now);
+      // Uniform-datapath instructions (loop counters, addresses) read the uniform register file, not the
+      // vector register file that holds the wgmma accumulators: they do not pause it.
+      if (p_.wgmma_paused_by == WgmmaPause::issue && m.unit != Unit::uniform)
+        pause_wgmma(w.sp, static_cast<double>(now), static_cast<double>(now + chunk), now);
       *st_unit_busy_[u] += static_cast<std::uint64_t>(std::llround(chunk * m.interval));
       w.prog->activity.busy[static_cast<std::size_t>(u)] += chunk * m.interval;
       const Time last_issue = now + static_cast<Time>(std::ceil((chunk - 1) * step));

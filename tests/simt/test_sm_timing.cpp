@@ -82,6 +82,24 @@ kernel @mma_beside_exp(%A: global<bf16>[64, 16], %B: global<bf16>[16, 256], %C: 
 }
 )";
 
+// A dependent chase through a ring in scratch (workloads/pchase.tile's @pchase_shared): each gather is a
+// shared-memory load whose index is the previous one's data.
+const char* const kSharedChase = R"(
+kernel @chase(%Next: global<i32>[N], %End: global<i32>[1], N: i32, STEPS: i32) {
+  %c0 = const 0 : index
+  %c1 = const 1 : index
+  %ring, %tr = copy_async %Next[%c0] : tile<i32>[N] @scratch
+  wait %tr
+  %zero = const 0 : i32
+  %start = broadcast %zero shape=[1]
+  %end = for %s = %c0 to STEPS step %c1 iter(%pos = %start) {
+    %next = gather %ring, %pos axis=0
+    yield %next
+  }
+  store %end, %End[%c0]
+}
+)";
+
 simt_test::RigOptions fast_memory() {
   simt_test::RigOptions o;
   o.mem_latency = 1;
@@ -97,10 +115,12 @@ double per_iteration(simt_test::SmRig& rig, double iters) {
   return rig.kernel_cycles() / iters;
 }
 
-double mma_chain(const char* kernel, int n, int iters, std::uint32_t blocks = 1) {
+double mma_chain(const char* kernel, int n, int iters, std::uint32_t blocks = 1, const char* paused_by = "none") {
   core::LaunchArgs a;
   a.scalars = {{"MI", 64}, {"NI", n}, {"KI", 16}, {"NB", blocks}, {"ITERS", iters}};
-  simt_test::SmRig rig(kMmaChain, kernel, a, fast_memory());
+  simt_test::RigOptions o = fast_memory();
+  o.sm = {{"wgmma_paused_by", paused_by}};
+  simt_test::SmRig rig(kMmaChain, kernel, a, o);
   return per_iteration(rig, iters);
 }
 
@@ -142,6 +162,30 @@ TEST_CASE("a chained wgmma m64n16k16 RS takes the 13-cycle floor", "[sm][timing]
   const double c = mma_chain("mma_rs", 16, 2000);
   CHECK(c >= 13.0);
   CHECK(c <= 13.0 * 1.03);
+}
+
+// The latency rows (Luo et al. Table 9: 18 cycles for m64n8k16 SS, 128 for m64n256k16, 13 for m64n16k16 RS)
+// come from loops whose counters run on the uniform datapath: with wgmma_paused_by issue (sm90_core) they
+// must not pause the wgmma.
+TEST_CASE("with wgmma_paused_by issue, uniform loop bookkeeping does not lengthen a wgmma m64n8k16 SS chain",
+          "[sm][timing][wgmma]") {
+  const double c = mma_chain("mma_ss", 8, 2000, 1, "issue");
+  CHECK(c >= 18.0);
+  CHECK(c <= 18.0 * 1.01);
+}
+
+TEST_CASE("with wgmma_paused_by issue, uniform loop bookkeeping does not lengthen a wgmma m64n256k16 chain",
+          "[sm][timing][wgmma]") {
+  const double c = mma_chain("mma_ss", 256, 2000, 1, "issue");
+  CHECK(c >= 128.0);
+  CHECK(c <= 128.0 * 1.005);
+}
+
+TEST_CASE("with wgmma_paused_by issue, uniform loop bookkeeping does not lengthen a wgmma m64n16k16 RS chain",
+          "[sm][timing][wgmma]") {
+  const double c = mma_chain("mma_rs", 16, 2000, 1, "issue");
+  CHECK(c >= 13.0);
+  CHECK(c <= 13.0 * 1.01);
 }
 
 TEST_CASE("independent chains of several programs share the tensor pipe at its rate", "[sm][timing][wgmma]") {
@@ -243,4 +287,33 @@ TEST_CASE("a program whose warps exited hands back its SM while its stores drain
   INFO("kernel cycles " << cycles);
   CHECK(cycles >= 5 * 1000);  // the last store's acknowledgement is inside the kernel
   CHECK(cycles < 6 * 1000);   // not 8 round trips
+}
+
+namespace {
+double shared_chase_step(const char* load_use) {
+  core::LaunchArgs a;
+  a.scalars = {{"N", 1024}, {"STEPS", 2000}};
+  simt_test::RigOptions o = fast_memory();
+  o.scratch_latency = 25;
+  o.sm = {{"load_use_latency", load_use}};
+  simt_test::SmRig rig(kSharedChase, "chase", a, o);
+  return per_iteration(rig, 2000);
+}
+}  // namespace
+
+// A gather from a scratch tile is a shared-memory load: a dependent chase pays the scratchpad's latency
+// plus the load-use latency per step, not a shuffle's (the memory presets derive their shared-load latency,
+// e.g. 29 cycles on H800 = 2 + 1 + 25 + 1, the same way).
+TEST_CASE("a dependent shared-memory chase takes the scratch latency plus the load-use latency per step",
+          "[sm][timing][memory]") {
+  // 25 cycles of scratch, a link cycle each way, 2 cycles of load use.
+  const double c = shared_chase_step("2");
+  CHECK(c >= 25.0 + 2 + 2);
+  CHECK(c <= 25.0 + 2 + 2 + 0.5);
+}
+
+TEST_CASE("the load-use latency is a parameter of the SM", "[sm][timing][memory]") {
+  const double c = shared_chase_step("6");
+  CHECK(c >= 25.0 + 2 + 6);
+  CHECK(c <= 25.0 + 2 + 6 + 0.5);
 }

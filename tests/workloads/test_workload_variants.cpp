@@ -276,6 +276,8 @@ TEST_CASE("workloads: options of the other workloads", "[workloads]") {
       {"stream", {{"op", "read"}}},            {"stream", {{"op", "write"}}},
       {"stream", {{"op", "scale"}}},           {"stream", {{"op", "triad"}, {"blocks", "0"}}},
       {"pchase", {{"space", "shared"}}},       {"pchase", {{"stride", "12"}, {"steps", "300"}, {"threads", "3"}}},
+      {"pchase", {{"order", "random"}, {"stride", "64"}, {"threads", "3"}, {"steps", "1000"}}},
+      {"pchase", {{"order", "random"}, {"space", "shared"}, {"stride", "64"}}},
       {"bulk_copy", {{"engine", "tma_2d"}}},   {"bulk_copy", {{"engine", "cp_async"}, {"footprint", "5000"}}},
       {"mma", {{"operands", "RS"}}},           {"mma", {{"dtype_in", "f8e4m3"}, {"dtype_acc", "f16"}, {"shape", "m64n32k32"}}},
       {"mma", {{"dtype_in", "i8"}, {"dtype_acc", "i32"}, {"inputs", "zero"}}},
@@ -286,4 +288,36 @@ TEST_CASE("workloads: options of the other workloads", "[workloads]") {
     INFO(name << " " << o.build.params.to_string() << "\n" << o.comparison.report());
     CHECK(o.comparison.pass);
   }
+}
+
+TEST_CASE("workloads: a random pchase ring is one cycle through every slot, at each offset", "[workloads]") {
+  // 16 KiB, 64 B slots: 256 slots of 16 elements. Following the ring from element `off` visits every
+  // slot once (at that offset) before it returns, and never steps to the next slot in memory every time.
+  const Outcome o = run_workload("pchase", {{"footprint", "16KiB"}, {"stride", "64"}, {"order", "random"}});
+  REQUIRE(o.comparison.pass);
+  const TileValue& next = o.inputs.tensor("Next");
+  for (std::int64_t off : {0, 5, 15}) {
+    std::vector<bool> seen(256, false);
+    std::int64_t pos = off, sequential = 0;
+    for (int step = 0; step < 256; ++step) {
+      const auto to = static_cast<std::int64_t>(next.at(pos));
+      REQUIRE(to % 16 == off);
+      CHECK_FALSE(seen[static_cast<std::size_t>(to / 16)]);
+      seen[static_cast<std::size_t>(to / 16)] = true;
+      sequential += to == pos + 16;
+      pos = to;
+    }
+    CHECK(pos == off);  // back at the start after exactly 256 steps
+    CHECK(sequential < 8);
+  }
+  // Another seed, another cycle.
+  const Outcome other = run_workload("pchase", {{"footprint", "16KiB"}, {"stride", "64"}, {"order", "random"}, {"seed", "2"}});
+  CHECK(other.inputs.tensor("Next").values() != next.values());
+}
+
+TEST_CASE("workloads: a random pchase ring needs whole slots", "[workloads]") {
+  const Workload& w = find_workload("pchase");
+  CHECK_THROWS_WITH(w.build(resolve_params(w, {{"footprint", "1000"}, {"stride", "64"}, {"order", "random"}}, Scale::full),
+                            load_template(w)),
+                    Catch::Matchers::Contains("order=random needs a footprint that is a whole number of strides"));
 }

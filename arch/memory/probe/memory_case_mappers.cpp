@@ -9,11 +9,11 @@
 // comments. Rows the model cannot reproduce get a one-line reason.
 #include <algorithm>
 #include <cmath>
-#include <regex>
 
 #include "sim/config.hpp"
 #include "sim/error.hpp"
 #include "sim/text_util.hpp"
+#include "validation/benchmark_source.hpp"
 #include "validation/case_mapper.hpp"
 
 namespace tilesim::validation {
@@ -21,39 +21,9 @@ namespace {
 
 const char* const kClockKey = "chip.core_clock";
 
-enum class Source {
-  gpu_latency,     // te42kyfo/gpu-benches gpu-latency: <<<1,64>>> pointer chase, 64 B spacing
-  gpu_stream,      // gpu-benches gpu-stream (and its README table): one double per thread, 2 blocks/SM
-  gpu_l2_cache,    // gpu-benches gpu-l2-cache: 1024-thread blocks, 32 unrolled double loads
-  gpu_cache,       // gpu-benches gpu-cache: one 256-thread block per SM re-reading a float buffer
-  hopper_repo,     // HPMLL/NVIDIA-Hopper-Benchmark: chases with 4 threads, 128 B spacing; TMA; DSM
-  hopper_paper,    // arXiv 2501.12084 tables (values transcribed; kernels not stated)
-  semianalysis,    // SemiAnalysisAI/microbench-blackwell
-  other,
-};
+using Source = BenchmarkSource;
 
-Source source_of(const ReferenceRow& row) {
-  const std::string& u = row.source_url;
-  auto has = [&](const char* s) { return u.find(s) != std::string::npos; };
-  if (has("gpu-benches")) {
-    if (has("gpu-latency")) return Source::gpu_latency;
-    if (has("gpu-l2-cache")) return Source::gpu_l2_cache;
-    if (has("gpu-cache")) return Source::gpu_cache;
-    return Source::gpu_stream;  // gpu-stream/*.txt and the README's stream table
-  }
-  if (has("NVIDIA-Hopper-Benchmark")) return Source::hopper_repo;
-  if (has("2501.12084")) return Source::hopper_paper;
-  if (has("microbench-blackwell")) return Source::semianalysis;
-  return Source::other;
-}
-
-/// "(N) B-spaced" in the note, the element spacing of a chase; `fallback` otherwise.
-std::uint64_t spacing_from_note(const ReferenceRow& row, std::uint64_t fallback) {
-  static const std::regex spaced(R"((\d+) B-spaced)");
-  std::smatch m;
-  if (std::regex_search(row.note, m, spaced)) return std::stoull(m[1].str());
-  return fallback;
-}
+Source source_of(const ReferenceRow& row) { return benchmark_source(row); }
 
 std::string bytes_text(double bytes) { return cat(static_cast<std::uint64_t>(std::llround(bytes)), "B"); }
 
@@ -121,6 +91,7 @@ std::optional<double> bandwidth_in_row_unit(const ReferenceRow& row, const nlohm
 
 class PchaseMapper final : public CaseMapper {
  public:
+  bool drives_memory_probe() const override { return true; }
   MapResult map(const ReferenceRow& row) const override {
     if (auto why = missing_preset(row)) return *why;
     if (row.metric != "latency") return cat("pchase rows measure latency, not ", row.metric);
@@ -138,9 +109,7 @@ class PchaseMapper final : public CaseMapper {
     SimCase c = probe_case(row, "pchase");
     set(c, "threads", std::to_string(row.has_param("threads") ? row.param_integer("threads")
                                                              : (src == Source::gpu_latency ? 64 : 1)));
-    // Element spacing: as the note states; gpu-latency uses 64 B slots, the other chases one element per
-    // 128 B line (HPMLL random_latency; assumed for sources that do not say).
-    const std::uint64_t spacing = spacing_from_note(row, src == Source::gpu_latency ? 64 : 128);
+    const std::uint64_t spacing = chase_spacing(row);
     if (space == "shared") {
       // A chase within shared memory: one 4-byte index per 64 B slot (bank-conflict free, one word).
       set(c, "space", "shared");
@@ -236,6 +205,7 @@ class PchaseMapper final : public CaseMapper {
 
 class StreamMapper final : public CaseMapper {
  public:
+  bool drives_memory_probe() const override { return true; }
   MapResult map(const ReferenceRow& row) const override {
     if (auto why = missing_preset(row)) return *why;
     if (row.metric != "bandwidth") return cat("stream rows measure bandwidth, not ", row.metric);
@@ -380,6 +350,7 @@ class StreamMapper final : public CaseMapper {
 
 class BulkCopyMapper final : public CaseMapper {
  public:
+  bool drives_memory_probe() const override { return true; }
   MapResult map(const ReferenceRow& row) const override {
     if (auto why = missing_preset(row)) return *why;
     if (row.metric != "bandwidth") return cat("bulk_copy rows measure bandwidth, not ", row.metric);
@@ -414,6 +385,7 @@ class BulkCopyMapper final : public CaseMapper {
 
 class DsmemMapper final : public CaseMapper {
  public:
+  bool drives_memory_probe() const override { return true; }
   MapResult map(const ReferenceRow& row) const override {
     if (auto why = missing_preset(row)) return *why;
     if (row.metric != "bandwidth" && row.metric != "throughput")
