@@ -86,26 +86,27 @@ def softmax(X: Global["DT", "R", "COLS"], Y: Global["DT", "R", "COLS"], R: i32, 
         x = where(inside, x_raw, ninf)
     else:
         x = x_raw
+    # online softmax (quack's default): each slice's (max, sum of exp(x - max)) pair, one cluster round
     m_part = x.max(axis=1, keepdims=True)
-    m_part_s = move(m_part, "scratch")
+    e = exp(x - m_part)
+    s_part = e.sum(axis=1, keepdims=True)
+    ms_part = concat([m_part, s_part], 1)
+    ms_part_s = move(ms_part, "scratch")
     m = full((TR, 1), float("-inf"))
+    s = zeros((TR, 1))
     for r in tile_range(c0, CN, c1):
         if r == rank:
-            m_r = m_part
+            ms_r = ms_part
         else:
-            m_r = cluster_load(m_part_s, r)
-        m = maximum(m, m_r)
-    e = exp(x - m)
-    s_part = e.sum(axis=1, keepdims=True)
-    s_part_s = move(s_part, "scratch")
-    s = zeros((TR, 1))
-    for r2 in tile_range(c0, CN, c1):
-        if r2 == rank:
-            s_r = s_part
-        else:
-            s_r = cluster_load(s_part_s, r2)
-        s = s + s_r
-    store(Y, (pr, rank), cast(e * recip(s), DT))
+            ms_r = cluster_load(ms_part_s, r)
+        m_r = slice_tile(ms_r, (0, 0), (TR, 1))
+        s_r = slice_tile(ms_r, (0, 1), (TR, 1))
+        m_next = maximum(m, m_r)
+        acc_scale = exp(m - m_next)
+        r_scale = exp(m_r - m_next)
+        s = s * acc_scale + s_r * r_scale
+        m = m_next
+    store(Y, (pr, rank), cast(e * (exp(m_part - m) * recip(s)), DT))
 
 
 @kernel(grid=lambda S, H, B, TM: (cdiv(S, TM), H, B), scratch="auto")

@@ -97,13 +97,27 @@ TEST_CASE("workloads: a corrupted kernel fails its reference", "[workloads]") {
   const std::string wrong_block = corrupted_template("gemm_fp8_scaled.tile", "copy_async %SB[%nb, %k]", "copy_async %SB[%nb, %c0]");
   CHECK_FALSE(run_functional("gemm_fp8_scaled", {{"K", "300"}}, wrong_block).comparison.pass);
   // Softmax: multiplies by the row sum instead of its reciprocal.
-  const std::string softmax = corrupted_template("softmax.tile", "%y = mul %e, %rs", "%y = mul %e, %s");
+  const std::string softmax = corrupted_template("softmax.tile", "%row_scale = mul %own_scale, %rs",
+                                                 "%row_scale = mul %own_scale, %s");
   CHECK_FALSE(run_functional("softmax", {}, softmax).comparison.pass);
   // Softmax in clusters: a program adds its own partial sum in place of each peer's.
-  const std::string cluster_sum = corrupted_template("softmax.tile", "%s_next = add %s_acc, %s_r",
-                                                     "%s_next = add %s_acc, %s_part");
+  const std::string cluster_sum = corrupted_template("softmax.tile", "%s_next = add %s_acc_scaled, %s_r_scaled",
+                                                     "%s_next = add %s_acc_scaled, %s_part");
   CHECK(run_functional("softmax", {{"CLUSTER", "1"}}, cluster_sum).comparison.pass);  // no peers: same kernel
   CHECK_FALSE(run_functional("softmax", {{"CLUSTER", "2"}}, cluster_sum).comparison.pass);
+  // Online combine: a peer's sum is not rescaled to the cluster's max (right only when the slices' maxima agree).
+  const std::string unscaled_peer = corrupted_template("softmax.tile", "%s_next = add %s_acc_scaled, %s_r_scaled",
+                                                       "%s_next = add %s_acc_scaled, %s_r");
+  CHECK(run_functional("softmax", {{"CLUSTER", "1"}}, unscaled_peer).comparison.pass);
+  CHECK_FALSE(run_functional("softmax", {{"CLUSTER", "2"}}, unscaled_peer).comparison.pass);
+  // Online combine: the running sum is not rescaled when a later rank raises the running max.
+  const std::string unscaled_acc = corrupted_template("softmax.tile", "%s_next = add %s_acc_scaled, %s_r_scaled",
+                                                      "%s_next = add %s_acc, %s_r_scaled");
+  CHECK_FALSE(run_functional("softmax", {{"CLUSTER", "4"}}, unscaled_acc).comparison.pass);
+  // Own slice not rescaled from its local max to the cluster's.
+  const std::string unscaled_own = corrupted_template("softmax.tile", "%row_scale = mul %own_scale, %rs",
+                                                      "%row_scale = mul %rs, %rs");
+  CHECK_FALSE(run_functional("softmax", {{"CLUSTER", "2"}}, unscaled_own).comparison.pass);
 }
 
 TEST_CASE("workloads: a stated tolerance is not vacuous: tightened to zero, the comparison fails", "[workloads]") {
