@@ -151,7 +151,7 @@ TEST_CASE("the gpu case mappers turn reference rows into runs with one kernel pe
   tput.unit = "TFLOPS";
   const SimCase t = std::get<SimCase>(mapper("mma")->map(tput));
   // Power-limited part: tensor-throughput rows run at the preset's sustained tensor clock.
-  CHECK(std::find(t.overrides.begin(), t.overrides.end(), "chip.core_clock=1620MHz") != t.overrides.end());
+  CHECK(std::find(t.overrides.begin(), t.overrides.end(), "chip.core_clock=1557MHz") != t.overrides.end());
 
   ReferenceRow g;
   g.id = "t2";
