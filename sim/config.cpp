@@ -186,4 +186,16 @@ std::string find_preset(const std::string& name) {
                         "; available: ", list.empty() ? "(none)" : list, " (see `tilesim presets`)"));
 }
 
+YAML::Node find_config_node(const YAML::Node& root, const std::string& dotted_key) {
+  YAML::Node node;
+  node.reset(root);
+  for (const auto& part : split(dotted_key, '.')) {
+    if (!node.IsMap()) return YAML::Node();
+    const YAML::Node child = node[part];
+    if (!child) return YAML::Node();
+    node.reset(child);
+  }
+  return node;
+}
+
 }  // namespace tilesim

@@ -11,6 +11,9 @@
 
 namespace tilesim {
 
+/// The node at `dotted.key` under `root`, or a null node when a part of the path is missing or not a map.
+YAML::Node find_config_node(const YAML::Node& root, const std::string& dotted_key);
+
 class ConfigTree {
  public:
   ConfigTree() : root_(YAML::NodeType::Map) {}
@@ -25,6 +28,8 @@ class ConfigTree {
   void apply_override(const std::string& assignment);
 
   const YAML::Node& root() const { return root_; }
+  /// The node at `dotted.key`, or a null node when a part of the path is missing or not a map.
+  YAML::Node find(const std::string& dotted_key) const { return find_config_node(root_, dotted_key); }
   /// Where `dotted.key` was last set ("file.yaml:3:5", "--set"), or "" if unknown.
   std::string origin(const std::string& dotted_key) const;
   /// The merged tree as YAML text.

@@ -74,18 +74,6 @@ void check_section_keys(const YAML::Node& node, const std::string& path,
   }
 }
 
-YAML::Node find_node(const YAML::Node& root, const std::string& dotted) {
-  YAML::Node node;
-  node.reset(root);
-  for (const auto& part : split(dotted, '.')) {
-    if (!node.IsMap()) return YAML::Node();
-    const YAML::Node child = node[part];
-    if (!child) return YAML::Node();
-    node.reset(child);
-  }
-  return node;
-}
-
 std::map<std::string, std::string> scalar_map(const YAML::Node& node, const std::string& path,
                                               const std::vector<std::string>& skip) {
   std::map<std::string, std::string> out;
@@ -161,7 +149,7 @@ SystemSpec parse_system(const ConfigTree& tree) {
           const std::string rest = sp.substr(path.size() + 1);
           children.push_back(rest.substr(0, rest.find('.')));
         }
-      section_values[path] = ParamValues::resolve(schema, scalar_map(find_node(root, path), path, children), path);
+      section_values[path] = ParamValues::resolve(schema, scalar_map(find_config_node(root, path), path, children), path);
     } catch (const ConfigError& e) {
       rethrow_with_origin(e, tree, path);
     }

@@ -32,12 +32,8 @@ std::optional<YAML::Node> preset_tree(const std::string& preset, ConfigTree& t) 
 std::optional<double> preset_number(const std::string& preset, const std::string& dotted) {
   ConfigTree t;
   if (!preset_tree(preset, t)) return std::nullopt;
-  YAML::Node n;
-  n.reset(t.root());
-  for (const auto& part : split(dotted, '.')) {
-    if (!n.IsMap() || !n[part]) return std::nullopt;
-    n.reset(n[part]);
-  }
+  const YAML::Node n = t.find(dotted);
+  if (!n) return std::nullopt;
   return parse_any_quantity(n.Scalar(), dotted).value;
 }
 

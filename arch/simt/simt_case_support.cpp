@@ -59,12 +59,8 @@ std::optional<double> preset_value(const ReferenceRow& row, const std::string& d
   ConfigTree t;
   if (!layer_alone(row)) t.merge_file(find_preset(row.preset));
   t.merge_file(find_preset(core_layer(row.preset)));
-  YAML::Node n;
-  n.reset(t.root());
-  for (const auto& part : split(dotted, '.')) {
-    if (!n.IsMap() || !n[part]) return std::nullopt;
-    n.reset(n[part]);
-  }
+  const YAML::Node n = t.find(dotted);
+  if (!n) return std::nullopt;
   return parse_any_quantity(n.Scalar(), dotted).value;
 }
 
