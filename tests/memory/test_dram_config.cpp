@@ -182,6 +182,38 @@ TEST_CASE("hbm address mapping: the documented fields, a bijection", "[dram][con
   CHECK(odd.decode(odd.capacity() - 32).row == 24575);
 }
 
+TEST_CASE("hbm address mapping: a split column (coN) changes channel every N bursts", "[dram][config]") {
+  const HbmConfig c = resolve_hbm_config(hbm_params(), 1'600'000'000);
+  const AddressMapping m("ro-ba-bg-co-ch-co4", c.org, "k");
+  CHECK(m.describe() == "[4:0] offset | [6:5] column (low) | [10:7] channel | [13:11] column (high) | "
+                        "[16:14] bank group | [18:17] bank | [32:19] row");
+  // One 128 B line is 4 bursts of one row in one channel; the next line is the next channel; 2 KiB later the
+  // same channel's row continues at column 4.
+  CHECK(m.decode(32) == DramCoord{0, 0, 0, 0, 1});
+  CHECK(m.decode(96) == DramCoord{0, 0, 0, 0, 3});
+  CHECK(m.decode(128) == DramCoord{1, 0, 0, 0, 0});
+  CHECK(m.decode(2048) == DramCoord{0, 0, 0, 0, 4});
+  CHECK(m.decode(2048 + 96) == DramCoord{0, 0, 0, 0, 7});
+  CHECK(m.decode(16 << 10) == DramCoord{0, 1, 0, 0, 0});
+  CHECK(m.decode(512 << 10) == DramCoord{0, 0, 0, 1, 0});
+  CHECK(m.capacity() == AddressMapping(c.address_mapping, c.org, "k").capacity());
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 10000; ++i) {
+    const std::uint64_t a = rng() % m.capacity() / 32 * 32;
+    CHECK(m.encode(m.decode(a)) == a);
+  }
+  // Every burst of one row is reached exactly once.
+  std::set<std::uint32_t> columns;
+  for (std::uint64_t a = 0; a < 16 << 10; a += 32)
+    if (m.decode(a).channel == 5) columns.insert(m.decode(a).column);
+  CHECK(columns.size() == 32);
+  CHECK_THROWS_WITH(AddressMapping("ro-ba-bg-co-ch-co3", c.org, "memory.hbm.address_mapping"),
+                    Contains("memory.hbm.address_mapping") && Contains("co3") && Contains("power of two"));
+  CHECK_THROWS_WITH(AddressMapping("ro-ba-bg-co4-ch-co", c.org, "k"), Contains("below 'co'"));
+  CHECK_THROWS_WITH(AddressMapping("ro-ba-bg-ch-co64", c.org, "k"), Contains("divides the 32 bursts"));
+  CHECK_THROWS_WITH(AddressMapping("ro-ba-bg-ch-co4", c.org, "k"), Contains("'co' is missing"));
+}
+
 TEST_CASE("hbm address mapping: XOR channel and bank hashes spread strided streams and stay bijective",
           "[dram][config]") {
   const HbmConfig c = resolve_hbm_config(hbm_params({{"channel_hash", "xor"}, {"bank_hash", "xor"}}), 1'600'000'000);

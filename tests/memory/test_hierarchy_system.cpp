@@ -47,7 +47,8 @@ TEST_CASE("a write stream over a dirty cache writes back one line per line writt
 
 TEST_CASE("every block of a grid runs exactly once, whatever retires together", "[probe]") {
   // 37 blocks of 64 threads on 4 cores, 3 at a time, a 50-cycle launch latency: blocks retire together and
-  // their slots relaunch later; the grid must still run 37 blocks, each moving 64 x 8 B once.
+  // their slots relaunch later; the grid must still run 37 blocks, each moving 64 x 8 B once: the first
+  // wave of 12, then 25 handed out by the block dispatcher.
   auto sim = build_spec(parse_spec(kSmallHierarchy, {"workload.kind=stream", "workload.op=read", "workload.threads=64",
                                                      "workload.blocks=37", "workload.blocks_per_core=3",
                                                      "workload.footprint=1MiB", "workload.access_bytes=8B",
@@ -56,6 +57,7 @@ TEST_CASE("every block of a grid runs exactly once, whatever retires together", 
   double blocks = 0;
   for (int c = 0; c < 4; ++c) blocks += total_stat(*sim, cat("probe", c), "blocks");
   CHECK(blocks == 37);
+  CHECK(total_stat(*sim, "dispatcher", "granted") == 25);
   CHECK(total_stat(*sim, "monitor", "bytes") == 37 * 64 * 8);
 }
 

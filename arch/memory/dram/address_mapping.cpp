@@ -56,17 +56,35 @@ AddressMapping::AddressMapping(const std::string& order, const HbmOrganization& 
   std::vector<std::string> names;
   for (const auto& k : known) names.push_back(k.token);
   std::vector<bool> seen(5, false);
+  std::uint32_t low_columns = 1;  // product of the `coN` sub-digits below the main column digit
   const auto tokens = split(order, '-');
   for (auto it = tokens.rbegin(); it != tokens.rend(); ++it) {  // least significant first
     const std::string tok(trim(*it));
+    // `coN`: the low N columns (N a power of two dividing the row's bursts) as a digit of their own, so
+    // that a channel can change every N bursts while the rest of the column stays higher up.
+    if (tok.size() > 2 && tok.compare(0, 2, "co") == 0 &&
+        std::all_of(tok.begin() + 2, tok.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+      const auto n = static_cast<std::uint32_t>(std::stoul(tok.substr(2)));
+      if (seen[4]) throw ConfigError(cat(key, ": '", tok, "' must lie below 'co' in '", order, "'"));
+      if (n < 2 || !is_pow2(n) || org.columns() % (static_cast<std::uint64_t>(low_columns) * n) != 0)
+        throw ConfigError(cat(key, ": '", tok, "' needs a power of two >= 2 that divides the ", org.columns(),
+                              " bursts of a row (with the other column sub-digits)"));
+      digits_.push_back({Field::column, n, low_columns});
+      low_columns *= n;
+      continue;
+    }
     std::size_t i = 0;
     while (i < 5 && tok != known[i].token) ++i;
     if (i == 5)
       throw ConfigError(cat(key, ": unknown field '", tok, "' in '", order, "'", did_you_mean(tok, names),
-                            "; fields are ro (row), ba (bank), bg (bank group), ch (channel), co (column)"));
+                            "; fields are ro (row), ba (bank), bg (bank group), ch (channel), co (column), "
+                            "coN (the low N columns of a split column)"));
     if (seen[i]) throw ConfigError(cat(key, ": field '", tok, "' appears twice in '", order, "'"));
     seen[i] = true;
-    digits_.push_back({known[i].field, known[i].count});
+    if (known[i].field == Field::column)
+      digits_.push_back({Field::column, known[i].count / low_columns, low_columns});
+    else
+      digits_.push_back({known[i].field, known[i].count});
   }
   for (std::size_t i = 0; i < 5; ++i)
     if (!seen[i])
@@ -102,7 +120,7 @@ DramCoord AddressMapping::decode(std::uint64_t local_addr) const {
   DramCoord c;
   std::uint64_t rest = local_addr / burst_bytes_;
   for (const auto& d : digits_) {
-    slot(c, d.field) = static_cast<std::uint32_t>(rest % d.count);
+    slot(c, d.field) += static_cast<std::uint32_t>(rest % d.count) * d.scale;
     rest /= d.count;
   }
   apply_hashes(c);
@@ -113,7 +131,8 @@ std::uint64_t AddressMapping::encode(const DramCoord& coord) const {
   DramCoord c = coord;
   apply_hashes(c);
   std::uint64_t addr = 0;
-  for (auto it = digits_.rbegin(); it != digits_.rend(); ++it) addr = addr * it->count + slot(c, it->field);
+  for (auto it = digits_.rbegin(); it != digits_.rend(); ++it)
+    addr = addr * it->count + slot(c, it->field) / it->scale % it->count;
   return addr * burst_bytes_;
 }
 
@@ -133,17 +152,21 @@ std::string AddressMapping::describe() const {
   std::string out;
   unsigned lo = log2u(burst_bytes_);
   out = bits ? cat("[", lo - 1, ":0] offset") : cat("offset mod ", burst_bytes_);
+  const bool split_column = std::count_if(digits_.begin(), digits_.end(),
+                                          [](const Digit& d) { return d.field == Field::column; }) > 1;
   for (const auto& d : digits_) {
+    const std::string label =
+        split_column && d.field == Field::column ? cat("column ", d.scale == 1 ? "(low)" : "(high)") : name(d.field);
     if (bits) {
       const unsigned width = log2u(d.count);
       if (width == 0) {
-        out += cat(" | ", name(d.field), " (1)");
+        out += cat(" | ", label, " (1)");
         continue;
       }
-      out += cat(" | [", lo + width - 1, ":", lo, "] ", name(d.field));
+      out += cat(" | [", lo + width - 1, ":", lo, "] ", label);
       lo += width;
     } else {
-      out += cat(" | ", name(d.field), " mod ", d.count);
+      out += cat(" | ", label, " mod ", d.count);
     }
   }
   if (xor_channel_) out += " (channel XOR fold of row and column)";

@@ -66,6 +66,7 @@ class AddressMapping {
   struct Digit {
     Field field;
     std::uint32_t count;
+    std::uint32_t scale = 1;  // the digit's weight within its field (a split column: high digit x low count)
   };
   static std::uint32_t& slot(DramCoord& c, Field f);
   static std::uint32_t slot(const DramCoord& c, Field f);

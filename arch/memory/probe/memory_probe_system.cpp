@@ -6,8 +6,10 @@
 #include <memory>
 
 #include "arch/memory/memory_system.hpp"
+#include "arch/memory/probe/block_dispatcher.hpp"
 #include "arch/memory/probe/probe_core.hpp"
 #include "arch/memory/probe/probe_kinds.hpp"
+#include "arch/memory/probe/stream_probe.hpp"
 #include "sim/component_registry.hpp"
 #include "sim/error.hpp"
 #include "sim/system_kind.hpp"
@@ -78,6 +80,7 @@ class MemoryProbeSystem final : public SystemKind {
     sim.add(std::move(monitor_owner));
 
     const auto& entry = ComponentRegistry::instance().get(component_kind, "workload.kind");
+    std::vector<StreamProbe*> streams;
     for (std::uint32_t c = 0; c < mem.info.cores; ++c) {
       auto given = common;
       given["core"] = std::to_string(c);
@@ -88,9 +91,32 @@ class MemoryProbeSystem final : public SystemKind {
       std::unique_ptr<Component> probe = entry.make(ComponentContext{name, component_kind, p, mem.core_clock, &sim});
       auto* pc = dynamic_cast<ProbeCore*>(probe.get());
       if (!pc) panic("memory_probe: component kind ", component_kind, " is not a probe");
+      if (auto* stream = dynamic_cast<StreamProbe*>(pc)) streams.push_back(stream);
       sim.add(std::move(probe));
       attach_core(sim, mem, mem.cores[c], pc->side_ports());
       sim.connect(pc->report, monitor.in, LinkParams{mem.core_clock->tick_of(Cycle(1)), 0, 0});
+    }
+    if (!streams.empty()) connect_block_dispatcher(sim, mem, streams);
+  }
+
+ private:
+  /// A stream grid's blocks after the first wave go to the cores' free slots through one dispatcher
+  /// (block_dispatcher.hpp); every probe computed the same grid from the same parameters.
+  static void connect_block_dispatcher(Simulator& sim, const MemorySystem& mem, const std::vector<StreamProbe*>& streams) {
+    const StreamProbe& first = *streams.front();
+    ParamValues dp = ParamValues::resolve(ProbeBlockDispatcher::param_schema(),
+                                          {{"cores", std::to_string(streams.size())},
+                                           {"blocks", std::to_string(first.simulated_blocks())},
+                                           {"first_block", std::to_string(first.first_wave())}},
+                                          "dispatcher");
+    auto owner = std::make_unique<ProbeBlockDispatcher>(
+        ComponentContext{"dispatcher", "probe_block_dispatcher", dp, mem.core_clock, &sim});
+    ProbeBlockDispatcher& dispatcher = *owner;
+    sim.add(std::move(owner));
+    const LinkParams one_cycle{mem.core_clock->tick_of(Cycle(1)), 0, 0};
+    for (std::size_t c = 0; c < streams.size(); ++c) {
+      sim.connect(streams[c]->block_claim, dispatcher.claims, one_cycle);
+      sim.connect(*dispatcher.grants[c], streams[c]->block_grant, one_cycle);
     }
   }
 };

@@ -80,7 +80,6 @@ StreamProbe::StreamProbe(const ComponentContext& ctx)
     const std::uint64_t per_block = bytes_per_block_iteration * iterations_;
     sim_blocks_ = std::min(grid_blocks_, std::max(wave, (max_bytes + per_block - 1) / per_block));
   }
-  for (std::uint64_t b = core_; b < sim_blocks_; b += cores_) ++my_blocks_;
 
   std::uint64_t span = elements_ * access_bytes_;
   if (placement_ != Placement::any) {
@@ -116,13 +115,19 @@ StreamProbe::StreamProbe(const ComponentContext& ctx)
 }
 
 void StreamProbe::init() {
-  if (my_blocks_ == 0) {
+  // The first wave: slot s of this core runs block s x cores + core (the work distributor fills the cores
+  // round robin); later blocks come from the block dispatcher.
+  for (std::uint32_t s = 0; s < blocks_per_core_; ++s) {
+    const std::uint64_t block = static_cast<std::uint64_t>(s) * cores_ + core_;
+    if (block >= sim_blocks_) break;
+    start_block(s, block);
+    ++open_slots_;
+  }
+  if (open_slots_ == 0) {
     finished_ = true;
     flush_report(true);
     return;
   }
-  for (std::uint32_t s = 0; s < blocks_per_core_ && next_block_ < my_blocks_; ++s)
-    start_block(s, core_ + cores_ * next_block_++);
   wake_at(Cycle(0));
 }
 
@@ -279,9 +284,9 @@ void StreamProbe::retire_iterations(std::uint32_t warp_id) {
     b.active = false;
     ++blocks_done_;
     ++st_blocks_;
-    // The slot's next block is taken now (so two blocks retiring together cannot take the same one) and
-    // starts after the launch latency.
-    if (next_block_ < my_blocks_) launches_.push_back({now_cycle() + block_launch_, w.slot, core_ + cores_ * next_block_++});
+    // The slot claims the grid's next block; it starts block_launch_latency after this retirement.
+    b.retired_at = now_cycle();
+    block_claim.send(BlockClaim{core_, w.slot});
   }
 }
 
@@ -311,6 +316,15 @@ bool StreamProbe::tick(Cycle now_cycle_value) {
   const std::uint64_t now = now_cycle_value.value;
   while (cache_resp.ready()) complete_piece(cache_resp.pop().req.id, now);
   while (scratch_resp.ready()) complete_piece(scratch_resp.pop().req.id, now);
+  while (block_grant.ready()) {
+    const BlockGrant g = block_grant.pop();
+    if (g.none) {
+      --open_slots_;
+      continue;
+    }
+    // Grants come back in claim order and claims go out in retirement order, so `at` never decreases.
+    launches_.push_back({std::max(now, blocks_[g.slot].retired_at + block_launch_), g.slot, g.block});
+  }
   while (!launches_.empty() && launches_.front().at <= now) {
     const Launch l = launches_.front();
     launches_.pop_front();
@@ -330,7 +344,7 @@ bool StreamProbe::tick(Cycle now_cycle_value) {
     cache_req.send(lsu_queue_.front());
     lsu_queue_.pop_front();
   }
-  if (!finished_ && blocks_done_ == my_blocks_ && outstanding_stores_ == 0 && launches_.empty()) {
+  if (!finished_ && open_slots_ == 0 && outstanding_stores_ == 0) {
     finished_ = true;
     flush_report(true);
     return false;
@@ -341,12 +355,15 @@ bool StreamProbe::tick(Cycle now_cycle_value) {
 }
 
 std::string StreamProbe::waiting_on() const {
-  return cat(blocks_done_, " of ", my_blocks_, " blocks done, ", ready_.size(), " warps ready, ", lsu_queue_.size(),
+  return cat(blocks_done_, " blocks done, ", open_slots_, " slots running or waiting for a block, ", ready_.size(),
+             " warps ready, ", lsu_queue_.size(),
              " line requests queued for ", cache_req.peer_name(), ", ", outstanding_stores_, " stores unacknowledged");
 }
 
 double StreamProbe::progress_fraction() const {
-  return my_blocks_ == 0 ? 1.0 : static_cast<double>(blocks_done_) / static_cast<double>(my_blocks_);
+  // This core's share of the grid, as if the blocks spread evenly (they need not: a fast core runs more).
+  const double share = static_cast<double>(sim_blocks_) / cores_;
+  return finished_ ? 1.0 : std::min(1.0, static_cast<double>(blocks_done_) / std::max(1.0, share));
 }
 
 }  // namespace tilesim

@@ -1,7 +1,9 @@
 // `stream_probe`: streaming kernels as the bandwidth benchmarks run them (gpu-benches gpu-stream,
 // gpu-l2-cache, gpu-cache; the Hopper dissection's float4 streams). A grid of `blocks` blocks of
-// `threads` threads; block b runs on core b mod cores, at most `blocks_per_core` at once, the next one
-// starting `block_launch_latency` cycles after one retires. Thread t of block b, iteration i, touches
+// `threads` threads, at most `blocks_per_core` at once on a core. The first wave puts block s x cores + c
+// in slot s of core c; after that a slot whose block retired claims the next block of the grid from the
+// probe_block_dispatcher (block_dispatcher.hpp), which starts `block_launch_latency` cycles after the
+// retirement (or when the grant arrives, if later). Thread t of block b, iteration i, touches
 // element (i x stride + (b mod block_run) x threads + t) mod (footprint / access_bytes) of each array
 // (stride = `iteration_stride`, or the whole grid's threads for a grid-stride loop); with `stream_order: random`
 // the footprint's lines are visited in a pseudo-random permutation instead (a gather over random
@@ -26,6 +28,7 @@
 #include <vector>
 
 #include "arch/memory/address_map.hpp"
+#include "arch/memory/probe/block_dispatcher.hpp"
 #include "arch/memory/probe/chase_order.hpp"
 #include "arch/memory/probe/probe_core.hpp"
 
@@ -41,6 +44,14 @@ class StreamProbe final : public ProbeCore {
   bool busy() const override { return !finished_; }
   std::string waiting_on() const override;
   double progress_fraction() const override;
+
+  /// Blocks the run simulates (the grid, or its prefix) and the blocks of the first wave (cores x
+  /// blocks per core): the block dispatcher hands out the blocks between them.
+  std::uint64_t simulated_blocks() const { return sim_blocks_; }
+  std::uint64_t first_wave() const { return static_cast<std::uint64_t>(cores_) * blocks_per_core_; }
+
+  OutPort<BlockClaim> block_claim{*this, "block_claim", "BlockClaim"};
+  InPort<BlockGrant> block_grant{*this, "block_grant", "BlockGrant"};
 
  private:
   struct Warp {
@@ -59,6 +70,7 @@ class StreamProbe final : public ProbeCore {
     std::uint64_t index = 0;
     std::uint32_t warps_left = 0;
     bool active = false;
+    std::uint64_t retired_at = 0;  // cycle its last block retired (the next may start block_launch_latency later)
   };
   struct Instr {
     std::uint32_t warp = 0;
@@ -119,7 +131,7 @@ class StreamProbe final : public ProbeCore {
   std::deque<MemRequest> lsu_queue_;
   std::vector<Instr> instrs_;
   std::vector<std::uint32_t> free_instrs_;
-  std::uint64_t next_block_ = 0;   // next block index (of this core's sequence) to start
+  std::uint32_t open_slots_ = 0;   // slots that run a block or wait for a grant (not told "none")
   struct Launch {
     std::uint64_t at;     // cycle the block starts
     std::uint32_t slot;
@@ -127,7 +139,7 @@ class StreamProbe final : public ProbeCore {
   };
   std::deque<Launch> launches_;  // pending block starts, in cycle order
   std::uint64_t outstanding_stores_ = 0;
-  std::uint64_t blocks_done_ = 0, my_blocks_ = 0;
+  std::uint64_t blocks_done_ = 0;
   bool finished_ = false;
 
   Counter& st_loads_;
