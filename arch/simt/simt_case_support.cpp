@@ -17,6 +17,22 @@ std::string core_layer(const std::string& preset) {
   return "";
 }
 
+namespace {
+/// Whether preset `name` already merges `layer` through its `inherits` chain (the Volta device presets
+/// inherit sm70_core): layering it again on top would undo the device's own chip settings (80 SMs, clock).
+bool inherits_layer(const std::string& name, const std::string& layer, int depth = 0) {
+  if (name == layer) return true;
+  if (depth > 16) return false;  // a cycle is the config loader's error to report
+  const YAML::Node doc = YAML::LoadFile(find_preset(name));
+  const YAML::Node parents = doc["inherits"];
+  if (!parents) return false;
+  if (parents.IsScalar()) return inherits_layer(parents.Scalar(), layer, depth + 1);
+  for (const auto& p : parents)
+    if (p.IsScalar() && inherits_layer(p.Scalar(), layer, depth + 1)) return true;
+  return false;
+}
+}  // namespace
+
 bool layer_alone(const ReferenceRow& row) {
   if (core_layer(row.preset) != "sm70_core") return false;
   try {
@@ -40,7 +56,12 @@ MapResult gpu_case(const ReferenceRow& row, const std::string& workload) {
     }
   }
   SimCase c;
-  c.presets = layer_alone(row) ? std::vector<std::string>{layer} : std::vector<std::string>{row.preset, layer};
+  if (layer_alone(row))
+    c.presets = {layer};
+  else if (inherits_layer(row.preset, layer))
+    c.presets = {row.preset};
+  else
+    c.presets = {row.preset, layer};
   c.overrides = {"system=gpu", cat("workload.name=", workload), "workload.scale=full"};
   c.clock_key = kClockKey;
   return c;
@@ -58,7 +79,8 @@ void set(SimCase& c, const std::string& key, const std::string& value) {
 std::optional<double> preset_value(const ReferenceRow& row, const std::string& dotted) {
   ConfigTree t;
   if (!layer_alone(row)) t.merge_file(find_preset(row.preset));
-  t.merge_file(find_preset(core_layer(row.preset)));
+  if (layer_alone(row) || !inherits_layer(row.preset, core_layer(row.preset)))
+    t.merge_file(find_preset(core_layer(row.preset)));
   const YAML::Node n = t.find(dotted);
   if (!n) return std::nullopt;
   return parse_any_quantity(n.Scalar(), dotted).value;
