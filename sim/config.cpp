@@ -97,6 +97,7 @@ void ConfigTree::merge_file_chain(const std::string& path, std::vector<std::stri
     doc.remove("inherits");
   }
   chain.pop_back();
+  merged_files_.push_back(canonical);
   merge_node(root_, doc, "", path);
 }
 

@@ -34,12 +34,15 @@ class ConfigTree {
   std::string origin(const std::string& dotted_key) const;
   /// The merged tree as YAML text.
   std::string dump() const;
+  /// Every file merged so far, `inherits` parents included (canonical paths, in merge order).
+  const std::vector<std::string>& merged_files() const { return merged_files_; }
 
  private:
   void merge_node(YAML::Node target, const YAML::Node& source, const std::string& path, const std::string& file);
   void merge_file_chain(const std::string& path, std::vector<std::string>& chain);
   YAML::Node root_;
   std::map<std::string, std::string> origins_;
+  std::vector<std::string> merged_files_;
 };
 
 /// Directories searched for presets: $TILESIM_PRESETS (colon-separated), then the source tree's

@@ -2,12 +2,17 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <filesystem>
+
 #include "sim/config.hpp"
 #include "sim/error.hpp"
 #include "sim/text_util.hpp"
 #include "sim/units.hpp"
 
 namespace tilesim::validation::simt_cases {
+
+namespace fs = std::filesystem;
 
 std::string core_layer(const std::string& preset) {
   auto starts = [&](const char* p) { return preset.rfind(p, 0) == 0; };
@@ -20,16 +25,12 @@ std::string core_layer(const std::string& preset) {
 namespace {
 /// Whether preset `name` already merges `layer` through its `inherits` chain (the Volta device presets
 /// inherit sm70_core): layering it again on top would undo the device's own chip settings (80 SMs, clock).
-bool inherits_layer(const std::string& name, const std::string& layer, int depth = 0) {
-  if (name == layer) return true;
-  if (depth > 16) return false;  // a cycle is the config loader's error to report
-  const YAML::Node doc = YAML::LoadFile(find_preset(name));
-  const YAML::Node parents = doc["inherits"];
-  if (!parents) return false;
-  if (parents.IsScalar()) return inherits_layer(parents.Scalar(), layer, depth + 1);
-  for (const auto& p : parents)
-    if (p.IsScalar() && inherits_layer(p.Scalar(), layer, depth + 1)) return true;
-  return false;
+bool inherits_layer(const std::string& name, const std::string& layer) {
+  ConfigTree t;
+  t.merge_file(find_preset(name));
+  const std::string layer_path = fs::weakly_canonical(find_preset(layer)).string();
+  const auto& merged = t.merged_files();
+  return std::find(merged.begin(), merged.end(), layer_path) != merged.end();
 }
 }  // namespace
 
