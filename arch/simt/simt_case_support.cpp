@@ -32,6 +32,9 @@ bool inherits_layer(const std::string& name, const std::string& layer) {
   const auto& merged = t.merged_files();
   return std::find(merged.begin(), merged.end(), layer_path) != merged.end();
 }
+/// The presets a row's case merges, in order: the layer alone, the device preset (when it already
+/// inherits its layer), or the device preset with its layer on top.
+std::vector<std::string> case_presets(const ReferenceRow& row);
 }  // namespace
 
 bool layer_alone(const ReferenceRow& row) {
@@ -43,6 +46,15 @@ bool layer_alone(const ReferenceRow& row) {
     return true;
   }
 }
+
+namespace {
+std::vector<std::string> case_presets(const ReferenceRow& row) {
+  const std::string layer = core_layer(row.preset);
+  if (layer_alone(row)) return {layer};
+  if (inherits_layer(row.preset, layer)) return {row.preset};
+  return {row.preset, layer};
+}
+}  // namespace
 
 MapResult gpu_case(const ReferenceRow& row, const std::string& workload) {
   const std::string layer = core_layer(row.preset);
@@ -57,12 +69,7 @@ MapResult gpu_case(const ReferenceRow& row, const std::string& workload) {
     }
   }
   SimCase c;
-  if (layer_alone(row))
-    c.presets = {layer};
-  else if (inherits_layer(row.preset, layer))
-    c.presets = {row.preset};
-  else
-    c.presets = {row.preset, layer};
+  c.presets = case_presets(row);
   c.overrides = {"system=gpu", cat("workload.name=", workload), "workload.scale=full"};
   c.clock_key = kClockKey;
   return c;
@@ -79,9 +86,7 @@ void set(SimCase& c, const std::string& key, const std::string& value) {
 
 std::optional<double> preset_value(const ReferenceRow& row, const std::string& dotted) {
   ConfigTree t;
-  if (!layer_alone(row)) t.merge_file(find_preset(row.preset));
-  if (layer_alone(row) || !inherits_layer(row.preset, core_layer(row.preset)))
-    t.merge_file(find_preset(core_layer(row.preset)));
+  for (const auto& preset : case_presets(row)) t.merge_file(find_preset(preset));
   const YAML::Node n = t.find(dotted);
   if (!n) return std::nullopt;
   return parse_any_quantity(n.Scalar(), dotted).value;
