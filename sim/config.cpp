@@ -188,12 +188,17 @@ std::string find_preset(const std::string& name) {
 }
 
 YAML::Node find_config_node(const YAML::Node& root, const std::string& dotted_key) {
+  // "Not found" must be an Undefined node: a default-constructed YAML::Node is a defined Null, which
+  // callers' `if (!n)` would take for a key that is present (and then read an empty value).
+  const YAML::Node not_found(YAML::NodeType::Undefined);
   YAML::Node node;
   node.reset(root);
   for (const auto& part : split(dotted_key, '.')) {
-    if (!node.IsMap()) return YAML::Node();
-    const YAML::Node child = node[part];
-    if (!child) return YAML::Node();
+    if (!node.IsMap()) return not_found;
+    // Through a const reference: the non-const operator[] would insert the missing key into the tree.
+    const YAML::Node& lookup = node;
+    const YAML::Node child = lookup[part];
+    if (!child) return not_found;
     node.reset(child);
   }
   return node;

@@ -24,7 +24,7 @@ links:
 )";
 }
 
-TEST_CASE("layers merge map by map; later layers and --set win", "[config]") {
+TEST_CASE("layers merge map by map: later layers and --set win", "[config]") {
   ConfigTree t;
   t.merge_text(kBase, "base.yaml");
   t.merge_text("components: {mem: {latency: 200ns}}\n", "overlay.yaml");
@@ -34,8 +34,22 @@ TEST_CASE("layers merge map by map; later layers and --set win", "[config]") {
   CHECK(spec.components[0].params.integer("requests") == 20);
   CHECK(spec.components[1].params.ticks("latency") == 200000);
   CHECK(spec.components[1].params.quantity("bandwidth") == Approx(1e12));  // default kept
-  CHECK(t.origin("components.mem.latency") == "overlay.yaml:1:21");
+  CHECK(t.origin("components.mem.latency") == "overlay.yaml:1:20");  // the key `latency`, 1-based
   CHECK(t.origin("components.gen.requests") == "--set");
+}
+
+TEST_CASE("a dotted-key lookup tells a missing key from a present one", "[config]") {
+  ConfigTree t;
+  t.merge_text(kBase, "base.yaml");
+  t.merge_text("power: {tensor_clock: 1GHz}\nempty: {key: }\n", "overlay.yaml");
+  CHECK(t.find("components.mem.latency").Scalar() == "100ns");
+  CHECK(t.find("power.tensor_clock").Scalar() == "1GHz");
+  // A missing key at any depth is "not found" (falsy), not a defined Null that reads as an empty value.
+  CHECK_FALSE(t.find("power.core_clock"));
+  CHECK_FALSE(t.find("nothing.here"));
+  CHECK_FALSE(t.find("components.mem.latency.deeper"));
+  // A key that is present but empty is found: the caller reports its empty value.
+  CHECK(t.find("empty.key"));
 }
 
 TEST_CASE("unknown keys are errors with a did-you-mean, naming where they were set", "[config]") {

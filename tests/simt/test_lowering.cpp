@@ -69,7 +69,7 @@ kernel @gemm(%A: global<bf16>[M, K], %B: global<bf16>[K, N], %C: global<f32>[M, 
 
 }  // namespace
 
-TEST_CASE("a plain kernel is one warp group; registers count the live accumulator", "[lowering]") {
+TEST_CASE("a plain kernel is one warp group: registers count the live accumulator", "[lowering]") {
   Lowered l = lower(kGemm, "gemm", {{"M", 256}, {"N", 256}, {"K", 256}});
   const SimtLoweredKernel& k = *l.kernel;
   REQUIRE(k.groups().size() == 1);
@@ -118,7 +118,7 @@ TEST_CASE("cp.async replaces TMA when the SM has no copy engine for tiles", "[lo
   CHECK(mma.steps[1].count == 4 * 8 * 4);  // warp tile 64x64: 4x8 m16n8 tiles x 4 k16 steps
 }
 
-TEST_CASE("warp-specialised roles become warp groups; channels get scratch stages", "[lowering]") {
+TEST_CASE("warp-specialised roles become warp groups: channels get scratch stages", "[lowering]") {
   const char* ws = R"(
 kernel @gemm_ws(%A: global<bf16>[M, K], %B: global<bf16>[K, N], %C: global<bf16>[M, N], M: i32, N: i32, K: i32)
     grid(cdiv(M, 128), cdiv(N, 256)) resources(scratch=196608, warps=12) {

@@ -126,7 +126,7 @@ double mma_chain(const char* kernel, int n, int iters, std::uint32_t blocks = 1,
 
 }  // namespace
 
-TEST_CASE("a dependent FFMA chain runs at the FP32 latency; loop overhead hides under it", "[sm][timing]") {
+TEST_CASE("a dependent FFMA chain runs at the FP32 latency: loop overhead hides under it", "[sm][timing]") {
   core::LaunchArgs a;
   a.scalars = {{"T", 32}, {"ITERS", 4000}, {"a", 0.5}, {"b", 0.25}};
   simt_test::SmRig rig(kAluChain, "alu_chain", a, fast_memory());
@@ -270,7 +270,7 @@ kernel @load_store(%X: global<f32>[N, T], %Y: global<f32>[N, T], N: i32, T: i32)
 
 }  // namespace
 
-TEST_CASE("a program whose warps exited hands back its SM while its stores drain; the kernel waits for them",
+TEST_CASE("a program whose warps exited hands back its SM while its stores drain: the kernel waits for them",
           "[sm][timing][release]") {
   // 4 programs, one resident at a time, memory answering loads and stores after L = 1000 cycles. Holding the
   // SM until the stores are acknowledged would take about 4 x 2L; handing it back once the stores are
