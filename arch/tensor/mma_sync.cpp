@@ -53,8 +53,9 @@ MmaPlan plan_mma_sync(const MmaRequest& r, const ParamValues& p, std::uint32_t s
   plan.instructions_per_warp = static_cast<std::uint64_t>(cdiv(tm, plan.inst_m) * cdiv(tn, plan.inst_n) *
                                                           cdiv(r.k, plan.inst_k));
   plan.flops_per_instruction = 2.0 * plan.inst_m * plan.inst_n * plan.inst_k;
-  plan.interval = plan.flops_per_instruction / rate_sp;
-  plan.latency = std::max(p.real("sync_latency"), plan.interval);
+  const double acc_cycles = r.acc == isa::DType::f32 ? p.real("sync_acc_f32_cycles") : 0.0;
+  plan.interval = plan.flops_per_instruction / rate_sp + acc_cycles;
+  plan.latency = std::max(p.real("sync_latency") + acc_cycles, plan.interval);
   plan.operand_load_bytes = static_cast<std::uint32_t>(p.integer("ldmatrix_bytes"));
   const double a_bytes = r.a_in_registers ? 0 : static_cast<double>(tm) * static_cast<double>(r.k) * dtype_bytes(r.a);
   const double b_bytes = r.b_in_registers ? 0 : static_cast<double>(tn) * static_cast<double>(r.k) * dtype_bytes(r.b);

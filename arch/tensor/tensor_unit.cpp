@@ -20,6 +20,11 @@ ParamSchema tensor_unit_schema() {
       .integer("sync_m", 16, "mma.sync instruction M", 1)
       .integer("sync_n", 8, "mma.sync instruction N", 1)
       .real("sync_latency", 32, "latency of one mma.sync (cycles, issue to result)", 1)
+      .real("sync_acc_f32_cycles", 0,
+            "extra cycles of one mma.sync with an f32 accumulator, in its latency and in its tensor-pipe "
+            "interval (Volta writes back twice the accumulator bytes of f16; 0 where f32 accumulation runs at "
+            "the full rate)",
+            0)
       .integer("ldmatrix_bytes", 512, "bytes one ldmatrix (x4) moves from scratch into a warp's registers", 1)
       .real("wgmma_min_latency", 13, "shortest wgmma latency (cycles): small shapes with A in registers", 1)
       .real("wgmma_smem_bytes_per_cycle", 128,

@@ -82,6 +82,24 @@ TEST_CASE("mma.sync on Ampere: 8 cycles per m16n8k16 and ldmatrix operand loads"
   CHECK(rs.operand_loads_per_warp == 8);
 }
 
+TEST_CASE("mma.sync with an f32 accumulator pays the configured extra cycles in latency and interval",
+          "[tensor][mma_sync]") {
+  // Volta's wmma.m16n16k16: 8192 FLOP at 1024/4 FLOP/clk per sub-partition = 32 cycles.
+  auto u = unit({{"kind", "mma_sync"}, {"rate_f16", "1024"}, {"sync_m", "16"}, {"sync_n", "16"},
+                 {"sync_latency", "33"}, {"sync_acc_f32_cycles", "2"}});
+  MmaRequest f32acc = req(16, 16, 16, true, 1);
+  MmaRequest f16acc = f32acc;
+  f16acc.acc = isa::DType::f16;
+  CHECK(u->plan(f16acc).interval == Approx(32));
+  CHECK(u->plan(f16acc).latency == Approx(33));
+  CHECK(u->plan(f32acc).interval == Approx(34));
+  CHECK(u->plan(f32acc).latency == Approx(35));
+  // Without the parameter (Ampere, Hopper) the accumulator dtype does not change the timing.
+  auto plain = unit({{"kind", "mma_sync"}, {"rate_f16", "1024"}, {"sync_m", "16"}, {"sync_n", "16"}});
+  CHECK(plain->plan(f32acc).interval == Approx(plain->plan(f16acc).interval));
+  CHECK(plain->plan(f32acc).latency == Approx(plain->plan(f16acc).latency));
+}
+
 TEST_CASE("warps split an output to minimise instructions, squarest first", "[tensor][mma_sync]") {
   CHECK(split_warps(128, 128, 4, 16, 8).wm == 2);
   CHECK(split_warps(128, 128, 4, 16, 8).wn == 2);
