@@ -221,19 +221,34 @@ double round_int(DType t, double x) {
   return x < 0 ? -magnitude : magnitude;
 }
 
+// ---- f64: the interpreter's own type ----
+
+constexpr uint64_t kF64Quiet = uint64_t{1} << 51;
+
+/// x as an f64 under `overflow`: numbers stay (no finite value overflows binary64), +-Inf saturates to
+/// +-max under satfinite, and a NaN keeps its sign and payload with the quiet bit set.
+double to_f64(double x, Overflow overflow) {
+  if (std::isnan(x)) return double_from_bits(double_bits(x) | kF64Quiet);
+  if (std::isinf(x) && overflow == Overflow::satfinite) {
+    return std::copysign(std::numeric_limits<double>::max(), x);
+  }
+  return x;
+}
+
 }  // namespace
 
 const std::vector<DType>& all_dtypes() {
-  static const std::vector<DType> kAll = {DType::f32,    DType::tf32,   DType::f16,
-                                          DType::bf16,   DType::f8e4m3, DType::f8e5m2,
-                                          DType::f4e2m1, DType::i8,     DType::i32,
-                                          DType::i1};
+  static const std::vector<DType> kAll = {DType::f32,    DType::f64,    DType::tf32,
+                                          DType::f16,    DType::bf16,   DType::f8e4m3,
+                                          DType::f8e5m2, DType::f4e2m1, DType::i8,
+                                          DType::i32,    DType::i1};
   return kAll;
 }
 
 const char* dtype_name(DType t) {
   switch (t) {
     case DType::f32: return "f32";
+    case DType::f64: return "f64";
     case DType::tf32: return "tf32";
     case DType::f16: return "f16";
     case DType::bf16: return "bf16";
@@ -256,6 +271,7 @@ std::optional<DType> parse_dtype(std::string_view name) {
 
 int bits(DType t) {
   switch (t) {
+    case DType::f64: return 64;
     case DType::f32:
     case DType::tf32:
     case DType::i32: return 32;
@@ -284,6 +300,7 @@ Overflow default_overflow(DType t) {
 }
 
 double max_finite(DType t) {
+  if (t == DType::f64) return std::numeric_limits<double>::max();
   if (is_float(t)) return max_finite_value(float_format(t));
   double lo = 0, hi = 0;
   int_range(t, lo, hi);
@@ -292,14 +309,16 @@ double max_finite(DType t) {
 
 double min_subnormal(DType t) {
   if (!is_float(t)) return 1.0;
+  if (t == DType::f64) return std::numeric_limits<double>::denorm_min();
   const FloatFormat& f = float_format(t);
   return std::ldexp(1.0, f.min_normal_exp() - f.man_bits);
 }
 
-uint32_t encode(DType t, double x) { return encode(t, x, default_overflow(t)); }
+uint64_t encode(DType t, double x) { return encode(t, x, default_overflow(t)); }
 
-uint32_t encode(DType t, double x, Overflow overflow) {
+uint64_t encode(DType t, double x, Overflow overflow) {
   switch (t) {
+    case DType::f64: return double_bits(to_f64(x, overflow));
     case DType::tf32: return encode_tf32(x, Rounding::toward_zero, overflow);
     case DType::i8: return static_cast<uint32_t>(static_cast<int32_t>(round_int(t, x))) & 0xFFu;
     case DType::i32: return static_cast<uint32_t>(static_cast<int32_t>(round_int(t, x)));
@@ -308,8 +327,9 @@ uint32_t encode(DType t, double x, Overflow overflow) {
   }
 }
 
-double decode(DType t, uint32_t bits) {
+double decode(DType t, uint64_t bits) {
   switch (t) {
+    case DType::f64: return double_from_bits(bits);
     case DType::i8: return static_cast<double>(static_cast<int8_t>(bits & 0xFFu));
     case DType::i32: return static_cast<double>(static_cast<int32_t>(bits));
     case DType::i1: return (bits & 1u) != 0 ? 1.0 : 0.0;
@@ -317,7 +337,7 @@ double decode(DType t, uint32_t bits) {
       const FloatFormat& f = float_format(t);
       const int width = f.exp_bits + f.man_bits + 1 + f.shift;
       const uint32_t mask = width >= 32 ? ~0u : (1u << width) - 1;
-      return decode_float(f, bits & mask);
+      return decode_float(f, static_cast<uint32_t>(bits) & mask);
     }
   }
 }
@@ -331,6 +351,7 @@ double round_to(DType t, double x, Overflow overflow) {
     // against the generic codec.
     return static_cast<double>(static_cast<float>(x));
   }
+  if (t == DType::f64) return to_f64(x, overflow);
   if (is_int(t)) return round_int(t, x);
   return decode(t, encode(t, x, overflow));
 }
@@ -347,6 +368,16 @@ double round_tf32_rna(double x, Overflow overflow) {
 
 double round_tf32_rne(double x, Overflow overflow) {
   return decode_float(kTf32, encode_tf32(x, Rounding::nearest_even, overflow));
+}
+
+double add_in(DType t, double a, double b) {
+  if (t == DType::f64) return round_to(t, a + b);
+  return round_to(t, add_round_to_odd(a, b));
+}
+
+double fma_in(DType t, double a, double b, double c) {
+  if (t == DType::f64) return round_to(t, std::fma(a, b, c));
+  return round_to(t, add_round_to_odd(a * b, c));
 }
 
 double add_round_to_odd(double a, double b) {

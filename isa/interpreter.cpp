@@ -993,7 +993,7 @@ class Interpreter {
         const auto sum = static_cast<int64_t>(dst[static_cast<size_t>(gi)]) + static_cast<int64_t>(v);
         tensor.set(gi, static_cast<double>(static_cast<int32_t>(static_cast<uint32_t>(sum))));  // wraps
       } else {
-        tensor.set(gi, round_to(d, add_round_to_odd(dst[static_cast<size_t>(gi)], v)));
+        tensor.set(gi, add_in(d, dst[static_cast<size_t>(gi)], v));
       }
     });
   }

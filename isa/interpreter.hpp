@@ -26,9 +26,10 @@
 //    outside the tensor read as 0 and are not written (docs/isa-grammar.md). With
 //    InterpreterOptions::check_bounds, an access whose tile lies entirely outside the tensor is an error
 //    (a wrong coordinate rather than an edge tile).
-//  - atomic_add adds element-wise in the tensor's dtype: f32/f16/bf16 round the exact sum once (RNE),
+//  - atomic_add adds element-wise in the tensor's dtype: f64/f32/f16/bf16 round the exact sum once (RNE),
 //    i32 wraps modulo 2^32.
-//  - mma follows tile_kernels' mma (InterpreterOptions::mma selects the accumulator model). f32 x f32 mma
+//  - mma follows tile_kernels' mma (InterpreterOptions::mma selects the accumulator model; f64 x f64 -> f64
+//    is DMMA's chain of f64 fused multiply-adds, one rounding per step). f32 x f32 mma
 //    (which tile_kernels does not take) is an fma chain: acc = round_f32(acc + a*b) per k, ascending,
 //    with exact products (what an FFMA-based GEMM computes); mma_scaled multiplies each operand element
 //    by its block scale first (exact) and accumulates the same way. Both honour the narrowed-accumulator

@@ -639,6 +639,7 @@ bool mma_dtypes_ok(DType a, DType b, DType c) {
     case DType::tf32:
     case DType::f32: return c == DType::f32;
     case DType::i8: return c == DType::i32;
+    case DType::f64: return c == DType::f64;
     default: return false;
   }
 }
@@ -666,7 +667,7 @@ std::vector<Type> rule_mma(const std::vector<Type>& o) {
   if (!mma_dtypes_ok(a.dtype, b.dtype, c.dtype))
     rule_fail(std::string("'mma' does not support ") + dtype_name(a.dtype) + " x " + dtype_name(b.dtype) +
                   " accumulating in " + dtype_name(c.dtype),
-              "supported: f16->f32|f16, bf16->f32, tf32->f32, f32->f32, f8/f4 (any mix)->f32|f16, i8->i32");
+              "supported: f16->f32|f16, bf16->f32, tf32->f32, f32->f32, f64->f64, f8/f4 (any mix)->f32|f16, i8->i32");
   return {c};
 }
 
@@ -986,9 +987,9 @@ std::vector<Type> rule_store(OpId op, const std::vector<Type>& o) {
   if (o[0].rank() != buf.rank())
     rule_fail(std::string("'") + name + "' tile rank " + std::to_string(o[0].rank()) + " differs from the tensor's " +
               std::to_string(buf.rank()));
-  if (op == OpId::atomic_add && !(buf.dtype == DType::f32 || buf.dtype == DType::f16 || buf.dtype == DType::bf16 ||
-                                  buf.dtype == DType::i32))
-    rule_fail(std::string("'atomic_add' supports f32, f16, bf16 and i32, got ") + dtype_name(buf.dtype));
+  if (op == OpId::atomic_add && !(buf.dtype == DType::f32 || buf.dtype == DType::f64 || buf.dtype == DType::f16 ||
+                                  buf.dtype == DType::bf16 || buf.dtype == DType::i32))
+    rule_fail(std::string("'atomic_add' supports f32, f64, f16, bf16 and i32, got ") + dtype_name(buf.dtype));
   return {Type::token_type()};
 }
 

@@ -56,7 +56,7 @@ std::vector<OpcodeInfo> build_table() {
   t.push_back({OpId::mma, "mma", OpClass::dense, "a: tile[M,K] @reg|scratch, b: tile[K,N] @reg|scratch, "
                "c: tile[M,N] @acc|reg", "tile[M,N] (c's type)", 3, 3, -1, 1, R::mma, "", {}, T::none,
                "c + a.b; operand/accumulator dtypes: f16->f32|f16, bf16->f32, tf32->f32, f32->f32, "
-               "f8e4m3/f8e5m2/f4e2m1 (any mix)->f32|f16, i8->i32",
+               "f8e4m3/f8e5m2/f4e2m1 (any mix)->f32|f16, i8->i32, f64->f64",
                {C::mma_flops, 2, "flops = 2*M*N*K"}, "%c1 = mma %a, %b, %c0"});
   t.push_back({OpId::mma_scaled, "mma_scaled", OpClass::dense,
                "a: tile[M,K], sa: tile[M,K/block], b: tile[K,N], sb: tile[K/block,N], c: tile[M,N] @acc|reg",
@@ -111,7 +111,7 @@ std::vector<OpcodeInfo> build_table() {
   t.push_back(compare(OpId::cmp_eq, "cmp.eq", "a == b"));
   t.push_back(compare(OpId::cmp_ne, "cmp.ne", "a != b (true if either is NaN)"));
   // ---- reduce ------------------------------------------------------------------------------------
-  t.push_back(reduce(OpId::reduce_sum, "reduce.sum", "sum along `axis` (floats accumulate in f32, in order)"));
+  t.push_back(reduce(OpId::reduce_sum, "reduce.sum", "sum along `axis` (floats accumulate in f32, f64 in f64, in order)"));
   t.push_back(reduce(OpId::reduce_max, "reduce.max", "maximum along `axis` (NaNs ignored unless all NaN)"));
   t.push_back(reduce(OpId::reduce_min, "reduce.min", "minimum along `axis` (NaNs ignored unless all NaN)"));
   // ---- transform ---------------------------------------------------------------------------------

@@ -545,7 +545,7 @@ class Parser {
       }
     }
     fail(t, "expected a dtype " + context + ", found " + describe(t),
-         "dtypes: f32 tf32 f16 bf16 f8e4m3 f8e5m2 f4e2m1 i8 i32 i1");
+         "dtypes: f32 f64 tf32 f16 bf16 f8e4m3 f8e5m2 f4e2m1 i8 i32 i1");
   }
 
   Type parse_type() {

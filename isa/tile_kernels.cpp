@@ -70,7 +70,7 @@ void for_each_strided(const Shape& out, const std::vector<Shape>& strides, Visit
 
 // ---- mma helpers ----
 
-enum class MmaFamily { f16, bf16, tf32, fp8_fp4, i8, unsupported };
+enum class MmaFamily { f16, bf16, tf32, fp8_fp4, i8, f64, unsupported };
 
 MmaFamily mma_family(DType t) {
   switch (t) {
@@ -81,6 +81,7 @@ MmaFamily mma_family(DType t) {
     case DType::f8e5m2:
     case DType::f4e2m1: return MmaFamily::fp8_fp4;
     case DType::i8: return MmaFamily::i8;
+    case DType::f64: return MmaFamily::f64;
     default: return MmaFamily::unsupported;
   }
 }
@@ -92,6 +93,7 @@ bool accumulator_allowed(MmaFamily family, DType acc) {
     case MmaFamily::bf16:
     case MmaFamily::tf32: return acc == DType::f32;
     case MmaFamily::i8: return acc == DType::i32;
+    case MmaFamily::f64: return acc == DType::f64;
     case MmaFamily::unsupported: return false;
   }
   return false;
@@ -114,11 +116,11 @@ void check_mma_operands(const TileValue& c, const TileValue& a, const TileValue&
   const MmaFamily fb = mma_family(b.dtype());
   if (fa == MmaFamily::unsupported || fa != fb) {
     fail("mma: unsupported operand dtypes A ", dtype_name(a.dtype()), ", B ", dtype_name(b.dtype()),
-         "; supported: f16, bf16, tf32, i8 (A and B alike), or any mix of f8e4m3/f8e5m2/f4e2m1");
+         "; supported: f16, bf16, tf32, i8, f64 (A and B alike), or any mix of f8e4m3/f8e5m2/f4e2m1");
   }
   if (!accumulator_allowed(fa, c.dtype())) {
     fail("mma: accumulator dtype ", dtype_name(c.dtype()), " is not supported for ", dtype_name(a.dtype()),
-         " inputs (f32 for floats, f16 also for f16/f8/f4, i32 for i8)");
+         " inputs (f32 for floats, f16 also for f16/f8/f4, i32 for i8, f64 for f64)");
   }
   if (options.acc_mantissa_bits < 1 || options.acc_mantissa_bits > 23) {
     fail("mma: acc_mantissa_bits must be in 1..23, got ", options.acc_mantissa_bits);
@@ -164,6 +166,13 @@ double mma_float_element(double acc, const double* a_row, const double* b_col, i
     for (int64_t k = k0; k < k1; ++k) block_sum += a_row[k] * b_col[k * b_stride];
     acc = narrowed_add(acc, block_sum, options.acc_mantissa_bits);
   }
+  return acc;
+}
+
+/// f64 (DMMA): acc = fma(a, b, acc) for k ascending, each step one IEEE double fused multiply-add (PTX:
+/// the precision of an .f64 mma's multiplications and additions is that of an f64 fma; .rn default).
+double mma_f64_element(double acc, const double* a_row, const double* b_col, int64_t k_extent, int64_t b_stride) {
+  for (int64_t k = 0; k < k_extent; ++k) acc = std::fma(a_row[k], b_col[k * b_stride], acc);
   return acc;
 }
 
@@ -315,9 +324,9 @@ TileValue mma(const TileValue& c, const TileValue& a, const TileValue& b, const 
       const double* a_row = a_data + i * k_extent;
       const double* b_col = b_data + j;
       const double result =
-          c.dtype() == DType::i32
-              ? mma_int_element(acc, a_row, b_col, k_extent, n_extent, options.int_satfinite)
-              : mma_float_element(acc, a_row, b_col, k_extent, n_extent, c.dtype(), options);
+          c.dtype() == DType::i32   ? mma_int_element(acc, a_row, b_col, k_extent, n_extent, options.int_satfinite)
+          : c.dtype() == DType::f64 ? mma_f64_element(acc, a_row, b_col, k_extent, n_extent)
+                                    : mma_float_element(acc, a_row, b_col, k_extent, n_extent, c.dtype(), options);
       out.set(i * n_extent + j, result);
     }
   }
@@ -448,8 +457,15 @@ TileValue fma(const TileValue& a, const TileValue& b, const TileValue& c) {
   check_same_dtype("fma", a, b);
   check_same_dtype("fma", a, c);
   if (is_bool(a.dtype())) fail("fma: i1 operands are not arithmetic");
-  // The product of two f32 values is exact in a double; round-to-odd on the add keeps one rounding.
-  return map_broadcast("fma", a.dtype(), {&a, &b, &c}, default_overflow(a.dtype()),
+  const DType dtype = a.dtype();
+  if (dtype == DType::f64) {
+    // f64 products are not exact in a double: std::fma rounds once (as DFMA), a*b+c would round twice.
+    return map_broadcast("fma", dtype, {&a, &b, &c}, default_overflow(dtype),
+                         [](const std::vector<double>& v) { return std::fma(v[0], v[1], v[2]); });
+  }
+  // The product of two f32 (or narrower) values is exact in a double; round-to-odd on the add keeps one
+  // rounding when the result is rounded to the dtype.
+  return map_broadcast("fma", dtype, {&a, &b, &c}, default_overflow(dtype),
                        [](const std::vector<double>& v) { return add_round_to_odd(v[0] * v[1], v[2]); });
 }
 
@@ -478,18 +494,21 @@ TileValue reduce(ReduceOp op, const TileValue& x, int axis, bool keepdims) {
   const int64_t length = x.dim(axis);
   const int64_t inner = extent_product(x.shape(), axis + 1, x.rank());
   const bool float_sum = op == ReduceOp::sum && is_float(x.dtype());
+  // Float sums accumulate in f32, or in f64 for f64 tiles (rounding to f64 is the identity).
+  const DType sum_dtype = x.dtype() == DType::f64 ? DType::f64 : DType::f32;
 
   TileValue out(x.dtype(), out_shape);
   const std::vector<double>& in = x.values();
   for (int64_t o = 0; o < outer; ++o) {
     for (int64_t r = 0; r < inner; ++r) {
       auto element = [&](int64_t k) { return in[static_cast<size_t>((o * length + k) * inner + r)]; };
-      double acc = float_sum ? round_to(DType::f32, element(0)) : element(0);
+      double acc = float_sum ? round_to(sum_dtype, element(0)) : element(0);
       for (int64_t k = 1; k < length; ++k) {
         switch (op) {
           case ReduceOp::sum:
-            // f32 operands: the double sum rounded to f32 is the correctly rounded f32 sum.
-            acc = float_sum ? round_to(DType::f32, acc + element(k)) : acc + element(k);
+            // f32 operands: the double sum rounded to f32 is the correctly rounded f32 sum (and a double
+            // sum is the correctly rounded f64 sum).
+            acc = float_sum ? round_to(sum_dtype, acc + element(k)) : acc + element(k);
             break;
           case ReduceOp::max: acc = std::fmax(acc, element(k)); break;
           case ReduceOp::min: acc = std::fmin(acc, element(k)); break;

@@ -8,6 +8,8 @@
 //    cvt.rn.satfinite, so an infinite result becomes +-max). Data movement (select, transforms,
 //    reduce max/min) keeps values unchanged, Inf included. For f32 and narrower
 //    inputs, + - * / sqrt are therefore correctly rounded; fma rounds once (exact product and sum);
+//    f64 is computed in double itself: + - * / sqrt are IEEE double operations and fma is std::fma
+//    (one rounding, as DFMA);
 //    transcendental ops are libm's double result rounded once (GPU approximations such as ex2.approx
 //    may differ from this oracle by a few ulps).
 //  - Integer map ops are exact and saturate to the result dtype on store; integer division truncates
@@ -35,6 +37,7 @@ namespace tilesim::isa {
 ///   A, B in {bf16}, {tf32}               -> C in {f32}
 ///   A, B in {f8e4m3, f8e5m2, f4e2m1} (any mix, as kind::f8f6f4 allows) -> C in {f32, f16}
 ///   A, B in {i8}                         -> C in {i32}
+///   A, B in {f64}                        -> C in {f64} (DMMA)
 /// Order: for each C element, acc = C[i][j], then the products A[i][k] * B[k][j] for k ascending. Each
 /// product is exact (inputs are already rounded to their dtype).
 ///  - f32 accumulator, acc_mantissa_bits == 23 (default): acc = round_f32(acc + product) after every
@@ -48,6 +51,10 @@ namespace tilesim::isa {
 ///    description of the hardware; acc_mantissa_bits and acc_block_k are the knobs to fit it. Block sums
 ///    are exact for 8- and 4-bit inputs (double precision for wider ones).
 ///  - f16 accumulator: acc = round_f16(acc + product) after every product.
+///  - f64 accumulator: acc = fma(A[i][k], B[k][j], acc) after every product: one IEEE double fused
+///    multiply-add per step (PTX mma .f64: "identical to .f64 precision fused multiply-add", .rn). The
+///    product of two f64 values is not exact in a double, so this is not acc + a*b. The acc_* options
+///    do not apply.
 ///  - i32 accumulator: exact integer sum; on overflow the result wraps modulo 2^32 (PTX mma .s32
 ///    without .satfinite) or, with int_satfinite, clamps to [INT32_MIN, INT32_MAX] (.satfinite).
 struct MmaOptions {
@@ -107,7 +114,7 @@ std::optional<ReduceOp> parse_reduce_op(std::string_view name);
 
 /// Reduce along `axis` (0 <= axis < rank; the axis must be non-empty). The result keeps the input dtype
 /// and drops the axis (or keeps it with extent 1 when keepdims).
-/// Float sum: accumulated in f32, in index order, starting from the first element,
+/// Float sum: accumulated in f32 (f64 for f64 tiles), in index order, starting from the first element,
 /// acc = round_f32(acc + x) per element, then rounded once to the result dtype. Integer sum: exact,
 /// saturated on store. max/min: NaN elements are ignored unless all are NaN (maxNum semantics).
 TileValue reduce(ReduceOp op, const TileValue& x, int axis, bool keepdims = false);

@@ -79,7 +79,7 @@ void TileValue::fill(double x) {
   for (double& v : values_) v = rounded;
 }
 
-uint32_t TileValue::bits_at(int64_t i) const { return encode(dtype_, at(i)); }
+uint64_t TileValue::bits_at(int64_t i) const { return encode(dtype_, at(i)); }
 
 int64_t TileValue::linear_index(const Index& index) const {
   if (index.size() != shape_.size()) {
@@ -120,8 +120,8 @@ std::string TileValue::type_string() const {
 std::string TileValue::describe(int max_elements) const {
   std::ostringstream os;
   os << type_string() << " {";
-  // 9 significant digits print every f32 (and narrower) value exactly enough to round-trip.
-  os << std::setprecision(9);
+  // 9 significant digits print every f32 (and narrower) value exactly enough to round-trip; f64 needs 17.
+  os << std::setprecision(dtype_ == DType::f64 ? 17 : 9);
   const int64_t shown = std::min<int64_t>(size(), max_elements);
   for (int64_t i = 0; i < shown; ++i) {
     if (i > 0) os << ", ";

@@ -68,7 +68,7 @@ class TileValue {
   /// The rounded element values, row-major.
   const std::vector<double>& values() const { return values_; }
   /// Bit pattern of element i (encode(dtype, at(i))).
-  uint32_t bits_at(int64_t i) const;
+  uint64_t bits_at(int64_t i) const;
 
   /// Row-major position of a multi-index (checked), and the inverse.
   int64_t linear_index(const Index& index) const;

@@ -342,7 +342,7 @@ py::dict diagnostic_to_py(const Module& m, const isa::Diagnostic& d) {
 // ---- dtype conversions over numpy arrays -----------------------------------------------------------------
 
 using DoubleArray = py::array_t<double, py::array::c_style | py::array::forcecast>;
-using BitsArray = py::array_t<uint32_t, py::array::c_style | py::array::forcecast>;
+using BitsArray = py::array_t<uint64_t, py::array::c_style | py::array::forcecast>;
 
 template <class Out, class In, class F>
 py::array_t<Out> map_array(const py::array_t<In, py::array::c_style | py::array::forcecast>& in, F f) {
@@ -394,15 +394,18 @@ void bind_dtypes(py::module_& m) {
       [](const std::string& dtype, const DoubleArray& x, std::optional<std::string> overflow) {
         const DType d = dtype_from(dtype);
         const isa::Overflow o = overflow ? overflow_from(*overflow) : isa::default_overflow(d);
-        return map_array<uint32_t>(x, [d, o](double v) { return isa::encode(d, v, o); });
+        if (isa::bits(d) > 32)
+          return py::array(map_array<uint64_t>(x, [d, o](double v) { return isa::encode(d, v, o); }));
+        return py::array(
+            map_array<uint32_t>(x, [d, o](double v) { return static_cast<uint32_t>(isa::encode(d, v, o)); }));
       },
       py::arg("dtype"), py::arg("x"), py::arg("overflow") = py::none(),
-      "Bit patterns (uint32, in the low bits) of each element converted to dtype.");
+      "Bit patterns of each element converted to dtype: uint32 (in the low bits), uint64 for f64.");
   m.def(
       "decode",
       [](const std::string& dtype, const BitsArray& bits) {
         const DType d = dtype_from(dtype);
-        return map_array<double>(bits, [d](uint32_t b) { return isa::decode(d, b); });
+        return map_array<double>(bits, [d](uint64_t b) { return isa::decode(d, b); });
       },
       py::arg("dtype"), py::arg("bits"), "The float64 values a dtype's bit patterns stand for.");
   m.def(

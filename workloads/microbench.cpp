@@ -287,8 +287,8 @@ class MmaWorkload final : public Workload {
     std::vector<ParamSpec> p = {
         label_param("instr", "wgmma", "tensor instruction family", {"wmma", "mma_sync", "wgmma", "tcgen05"}),
         {"shape", "m64n256k16", "m64n64k16", "instruction shape m<M>n<N>k<K> (the tile sizes)", {}},
-        {"dtype_in", "bf16", "", "operand dtype", {"bf16", "f16", "tf32", "f8e4m3", "f8e5m2", "f4e2m1", "i8"}},
-        {"dtype_acc", "f32", "", "accumulator dtype", {"f32", "f16", "i32"}},
+        {"dtype_in", "bf16", "", "operand dtype", {"bf16", "f16", "tf32", "f8e4m3", "f8e5m2", "f4e2m1", "i8", "f64"}},
+        {"dtype_acc", "f32", "", "accumulator dtype", {"f32", "f16", "i32", "f64"}},
         {"operands", "SS", "", "where A and B come from: SS both scratch, RS A in registers", {"SS", "RS"}},
         label_param("cta_group", "1", "CTAs sharing one instruction (tcgen05)", {"1", "2"}),
         label_param("mode", "throughput", "what the measurement timed", {"latency", "throughput"}),
@@ -360,7 +360,14 @@ class MmaWorkload final : public Workload {
       for (int64_t j = 0; j < c.n; ++j) {
         auto product = [&](int64_t k) { return a.at(i * c.k + k) * bb.at(k * c.n + j); };
         double acc = 0;
-        for (int64_t it = 0; it < c.iters; ++it) acc = reference_accumulate(c.acc, options, acc, product, 0, c.k);
+        for (int64_t it = 0; it < c.iters; ++it) {
+          if (c.acc == DType::f64) {
+            // DMMA: one f64 fused multiply-add per k (f64 products are not exact in a double).
+            for (int64_t k = 0; k < c.k; ++k) acc = fma_in(DType::f64, a.at(i * c.k + k), bb.at(k * c.n + j), acc);
+          } else {
+            acc = reference_accumulate(c.acc, options, acc, product, 0, c.k);
+          }
+        }
         for (int64_t p = 0; p < c.blocks; ++p) want.set((p * c.m + i) * c.n + j, acc);
       }
     }
@@ -381,7 +388,7 @@ class AluWorkload final : public Workload {
   std::string description() const override { return "dependent arithmetic latency: a chain of fused multiply-adds"; }
   std::string template_file() const override { return "alu.tile"; }
   std::vector<ParamSpec> params() const override {
-    return {{"op", "ffma", "", "ffma (f32) or hfma (f16); dfma needs f64, which the tile ISA does not have", {"ffma", "hfma"}},
+    return {{"op", "ffma", "", "ffma (f32), hfma (f16) or dfma (f64)", {"ffma", "hfma", "dfma"}},
             label_param("mode", "latency", "what the measurement timed", {"latency"}),
             {"iters", "1024", "64", "dependent fma ops", {}},
             {"threads", "32", "", "lanes of the tile (independent chains)", {}},
@@ -389,7 +396,8 @@ class AluWorkload final : public Workload {
   }
 
   WorkloadBuild build(const ParamSet& p, const Module& tmpl) const override {
-    const DType d = p.text("op") == "hfma" ? DType::f16 : DType::f32;
+    const std::string op = p.text("op");
+    const DType d = op == "hfma" ? DType::f16 : op == "dfma" ? DType::f64 : DType::f32;
     const int64_t lanes = int_in(p, "threads", 1, 1 << 20);
     TemplateArgs args;
     args.kernel = "alu_chain";
@@ -413,15 +421,15 @@ class AluWorkload final : public Workload {
 
   Comparison check(const WorkloadBuild& b, const Buffers& inputs, const Buffers& results, const RunSummary& run,
                    double) const override {
-    // fma rounds once: the exact x*a + b (x*a is exact in double; the add rounds to odd, so the final
-    // rounding to the dtype is correct).
+    // fma rounds once: fma_in is the exact x*a + b rounded once to the dtype (std::fma for f64, where
+    // x*a is not exact in a double).
     const TileValue& x = inputs.tensor("X");
     const DType d = x.dtype();
     const int64_t iters = b.scalars.at("ITERS");
     TileValue want(d, x.shape());
     for (int64_t i = 0; i < x.size(); ++i) {
       double v = x.at(i);
-      for (int64_t it = 0; it < iters; ++it) v = round_to(d, add_round_to_odd(v * 0.75, 0.125));
+      for (int64_t it = 0; it < iters; ++it) v = fma_in(d, v, 0.75, 0.125);
       want.set(i, v);
     }
     Comparison cmp;

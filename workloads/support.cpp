@@ -61,9 +61,9 @@ std::string number_text(double v) {
 
 /// A monotonic integer key of a float dtype's values (sign-magnitude encoding made two's-complement-like).
 int64_t ordered_key(DType dtype, double v) {
-  const uint32_t bits = encode(dtype, v);
+  const uint64_t bits = encode(dtype, v);
   const int width = dtype == DType::tf32 ? 32 : isa::bits(dtype);
-  const uint32_t sign_bit = 1u << (width - 1);
+  const uint64_t sign_bit = uint64_t{1} << (width - 1);
   const int64_t magnitude = static_cast<int64_t>(bits & (sign_bit - 1));
   return (bits & sign_bit) ? -magnitude : magnitude;
 }
@@ -96,8 +96,11 @@ int64_t ulp_distance(DType dtype, double a, double b) {
   if (!is_float(dtype)) return static_cast<int64_t>(std::fabs(a - b));
   const bool na = std::isnan(a), nb = std::isnan(b);
   if (na || nb) return na && nb ? 0 : std::numeric_limits<int32_t>::max();
-  const int64_t d = ordered_key(dtype, a) - ordered_key(dtype, b);
-  return d < 0 ? -d : d;
+  // f64 keys span 64 bits: the difference of two of them may not fit an int64, so saturate.
+  const __int128 d = static_cast<__int128>(ordered_key(dtype, a)) - ordered_key(dtype, b);
+  const __int128 magnitude = d < 0 ? -d : d;
+  return magnitude > std::numeric_limits<int64_t>::max() ? std::numeric_limits<int64_t>::max()
+                                                         : static_cast<int64_t>(magnitude);
 }
 
 Comparison::Output compare_exact(const std::string& name, const TileValue& got, const TileValue& want) {
@@ -262,6 +265,7 @@ int64_t int_in(const ParamSet& p, const std::string& name, int64_t lo, int64_t h
 
 double unit_roundoff(DType dtype) {
   switch (dtype) {
+    case DType::f64: return 0x1.0p-53;
     case DType::f32: return 0x1.0p-24;
     case DType::tf32: return 0x1.0p-11;
     case DType::f16: return 0x1.0p-11;
@@ -282,6 +286,7 @@ bool mma_dtypes_supported(DType in, DType acc) {
     case DType::bf16:
     case DType::tf32: return acc == DType::f32;
     case DType::i8: return acc == DType::i32;
+    case DType::f64: return acc == DType::f64;  // DMMA (mma.sync .f64): f64 operands, f64 accumulator
     default: return false;
   }
 }
@@ -290,7 +295,7 @@ void check_mma_dtypes(const ParamSet& p, const std::string& in_param, const std:
   const DType in = p.dtype(in_param), acc = p.dtype(acc_param);
   if (!mma_dtypes_supported(in, acc))
     config_fail(p, std::string("mma does not accumulate ") + dtype_name(in) + " operands in " + dtype_name(acc) +
-                       " (supported: f16/f8/f4 -> f32|f16, bf16/tf32 -> f32, i8 -> i32)");
+                       " (supported: f16/f8/f4 -> f32|f16, bf16/tf32 -> f32, i8 -> i32, f64 -> f64)");
 }
 
 WorkloadBuild start_build(const ParamSet& p, const Module& tmpl, const TemplateArgs& args) {

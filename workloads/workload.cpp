@@ -83,7 +83,7 @@ bool ParamSet::flag(const std::string& name) const {
 
 isa::DType ParamSet::dtype(const std::string& name) const {
   if (auto d = isa::parse_dtype(text(name))) return *d;
-  bad(name, "a dtype (f32, tf32, f16, bf16, f8e4m3, f8e5m2, f4e2m1, i8, i32)");
+  bad(name, "a dtype (f32, f64, tf32, f16, bf16, f8e4m3, f8e5m2, f4e2m1, i8, i32)");
 }
 
 std::string ParamSet::to_string() const {

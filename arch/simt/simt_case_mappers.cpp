@@ -35,14 +35,21 @@ std::optional<MmaShape> parse_shape(const std::string& s) {
 
 // ---- mma -----------------------------------------------------------------------------------------------
 
+/// Warp-level tensor instructions: each warp issues its own on its sub-partition's tensor core. DMMA is
+/// mma.sync with f64 operands (PTX mma.sync.aligned.m8n8k4.row.col.f64.f64.f64.f64).
+bool warp_level_instr(const std::string& instr) { return instr == "mma_sync" || instr == "wmma" || instr == "dmma"; }
+
 /// The mma tile a row runs. Latency rows: the instruction's shape (one warp, or one warp group, runs the
-/// chain). Throughput rows of warp-level instructions (wmma, mma.sync): a 2x2 arrangement of instructions
-/// so that each of the program's 4 warps issues its own, as those benchmarks do; mma.sync rows without a
-/// shape ("average over shapes") use m64n64k16.
+/// chain). Throughput rows of warp-level instructions (wmma, mma.sync, dmma): a 2x2 arrangement of
+/// instructions so that each of the program's 4 warps issues its own, as those benchmarks do; mma.sync
+/// rows without a shape ("average over shapes") use m64n64k16.
 std::string tile_shape(const ReferenceRow& row) {
   const std::string instr = row.param_or("instr", "wgmma");
-  const bool warp_level = instr == "mma_sync" || instr == "wmma";
-  const std::string shape = row.param_or("shape", instr == "mma_sync" ? "m64n64k16" : instr == "wmma" ? "m16n16k16" : "m64n256k16");
+  const bool warp_level = warp_level_instr(instr);
+  const std::string shape = row.param_or("shape", instr == "mma_sync" ? "m64n64k16"
+                                                  : instr == "wmma"   ? "m16n16k16"
+                                                  : instr == "dmma"   ? "m8n8k4"
+                                                                      : "m64n256k16");
   if (!warp_level || row.param_or("mode", "throughput") == "latency" || !row.has_param("shape")) return shape;
   const auto s = parse_shape(shape);
   if (!s) return shape;
@@ -57,8 +64,8 @@ class MmaMapper final : public CaseMapper {
   MapResult map(const ReferenceRow& row) const override {
     const std::string instr = row.param_or("instr", "wgmma");
     const std::string mode = row.param_or("mode", "throughput");
-    const std::string din = row.param_or("dtype_in", "f16");
-    if (instr == "dmma" || din == "f64") return std::string("the tile ISA has no f64 dtype: DMMA cannot be expressed");
+    const std::string din = row.param_or("dtype_in", instr == "dmma" ? "f64" : "f16");
+    if (instr == "dmma" && din != "f64") return cat("dmma takes f64 operands, not ", din);
     if (instr == "tcgen05") return std::string("the tcgen05 (Blackwell) tensor unit is not modelled yet");
     if (mode != "latency" && mode != "throughput") return cat("mode '", mode, "' is not modelled");
     const std::string operands = row.param_or("operands", "SS");
@@ -68,14 +75,15 @@ class MmaMapper final : public CaseMapper {
     MapResult base = gpu_case(row, "mma");
     if (auto* why = std::get_if<std::string>(&base)) return *why;
     SimCase c = std::get<SimCase>(base);
-    const bool sync = instr == "mma_sync";
+    // DMMA is the f64 form of mma.sync: it runs on the warp-level tensor unit like mma_sync rows.
+    const bool sync = instr == "mma_sync" || instr == "dmma";
     if (sync) c.overrides.push_back("core.tensor.kind=mma_sync");
     const std::string shape = tile_shape(row);
     if (!parse_shape(shape)) return cat("shape '", shape, "' is not m<M>n<N>k<K>");
-    set(c, "instr", instr);
+    set(c, "instr", instr == "dmma" ? "mma_sync" : instr);
     set(c, "shape", shape);
     set(c, "dtype_in", *d);
-    set(c, "dtype_acc", row.param_or("dtype_acc", "f32"));
+    set(c, "dtype_acc", row.param_or("dtype_acc", *d == "f64" ? "f64" : "f32"));
     set(c, "operands", operands);
     set(c, "inputs", row.param_or("inputs", "zero"));
     set(c, "mode", mode);
@@ -88,7 +96,7 @@ class MmaMapper final : public CaseMapper {
       const double sms = preset_number(row, "chip.cores");
       use_tensor_clock(row, c);
       set(c, "iters", std::to_string(kThroughputIters));
-      set(c, "blocks", std::to_string(static_cast<std::int64_t>(sms) * (sync || instr == "wmma" ? 4 : 1)));
+      set(c, "blocks", std::to_string(static_cast<std::int64_t>(sms) * (warp_level_instr(instr) ? 4 : 1)));
     }
     return c;
   }
@@ -104,7 +112,7 @@ class MmaMapper final : public CaseMapper {
       return row.unit == "cycles" ? std::optional<double>(cycles_per) : time_in_unit(cycles_per / *clock, row.unit, clock);
     }
     const std::string instr = row.param_or("instr", "wgmma");
-    const bool sync = instr == "mma_sync" || instr == "wmma";
+    const bool sync = warp_level_instr(instr);
     const auto s = parse_shape(tile_shape(row));
     const double sms = sm_count(stats);
     const double programs = sms * (sync ? 4 : 1);
@@ -112,19 +120,36 @@ class MmaMapper final : public CaseMapper {
     const double per_second = flops / *t;
     if (row.unit == "%") {
       // Efficiency: against the dense rate of the operand dtype from the preset.
-      const std::string din = *isa_dtype(row.param_or("dtype_in", "f16"));
+      const std::string din = *isa_dtype(row.param_or("dtype_in", instr == "dmma" ? "f64" : "f16"));
       const char* key = din == "tf32" ? "core.tensor.rate_tf32"
                         : din.rfind("f8", 0) == 0 ? "core.tensor.rate_f8"
-                        : din == "i8" ? "core.tensor.rate_i8" : "core.tensor.rate_f16";
+                        : din == "i8" ? "core.tensor.rate_i8"
+                        : din == "f64" ? "core.tensor.rate_f64" : "core.tensor.rate_f16";
       if (!clock) return std::nullopt;
       return 100.0 * per_second / (preset_number(row, key) * sms * *clock);
+    }
+    if (row.unit == "cycles") {
+      // An issue interval: cycles between back-to-back issues of the row's instruction on one tensor pipe
+      // (one per sub-partition for warp-level instructions, one per SM for wgmma) at full occupancy, the
+      // inverse of the throughput. Every pipe of the GPU is busy in this run (4 chains per sub-partition,
+      // or one per SM), so it is the run's cycles divided by the instructions each pipe executed: all the
+      // FLOPs counted in instructions of the row's `shape` (not of the run's 2x2 tile), spread over the
+      // pipes. With flops per instruction F, pipes P and the achieved rate R (FLOP/clk): F * P / R.
+      if (!clock || !row.has_param("shape")) return std::nullopt;
+      const auto inst = parse_shape(row.param("shape"));
+      if (!inst) return std::nullopt;
+      const double pipes = sms * (sync ? preset_number(row, "core.sm.sub_partitions") : 1.0);
+      const double instructions = flops / (2.0 * static_cast<double>(inst->m * inst->n * inst->k));
+      return *t * *clock / (instructions / pipes);
     }
     return rate_in_unit(per_second, row.unit, clock, sms);
   }
 
   std::string what_is_extracted(const ReferenceRow& row) const override {
-    return row.param_or("mode", "throughput") == "latency" ? "kernel scope 'mma' / iterations (cycles)"
-                                                           : "tensor FLOPs of all programs / kernel scope 'mma'";
+    if (row.param_or("mode", "throughput") == "latency") return "kernel scope 'mma' / iterations (cycles)";
+    if (row.unit == "cycles")
+      return "kernel scope 'mma' (cycles) / instructions of the row's shape per tensor pipe (issue interval)";
+    return "tensor FLOPs of all programs / kernel scope 'mma'";
   }
 };
 
@@ -134,8 +159,7 @@ class AluMapper final : public CaseMapper {
  public:
   MapResult map(const ReferenceRow& row) const override {
     const std::string op = row.param_or("op", "ffma");
-    if (op == "dfma") return std::string("the tile ISA has no f64 dtype: DFMA cannot be expressed");
-    if (op != "ffma" && op != "hfma") return cat("op '", op, "' is not an alu microbenchmark of the library");
+    if (op != "ffma" && op != "hfma" && op != "dfma") return cat("op '", op, "' is not an alu microbenchmark of the library");
     MapResult base = gpu_case(row, "alu");
     if (auto* why = std::get_if<std::string>(&base)) return *why;
     SimCase c = std::get<SimCase>(base);

@@ -99,7 +99,8 @@ double preset_number(const ReferenceRow& row, const std::string& dotted) {
 }
 
 std::optional<std::string> isa_dtype(const std::string& d) {
-  if (d == "f16" || d == "bf16" || d == "tf32" || d == "f32" || d == "i8" || d == "i32") return d;
+  if (d == "f16" || d == "bf16" || d == "tf32" || d == "f32" || d == "f64" || d == "i8" || d == "i32") return d;
+  if (d == "fp64") return std::string("f64");
   if (d == "e4m3" || d == "f8e4m3" || d == "fp8") return std::string("f8e4m3");
   if (d == "e5m2" || d == "f8e5m2") return std::string("f8e5m2");
   if (d == "s8" || d == "int8") return std::string("i8");

@@ -190,7 +190,12 @@ class GroupLowerer {
     }
     if (op.opcode == OpId::cast) {
       const DType from = dt, to = t.dtype;
-      if (isa::is_float(from) && isa::is_float(to)) {
+      if (from == DType::f64 || to == DType::f64) {
+        // F2F.F64.* / F2F.*.F64 / I2F.F64 / F2I.*.F64: the CUDA C++ Programming Guide's throughput table
+        // gives "type conversions from and to 64-bit types" 16 results/clk/SM on CC 7.x, 8.0 and 9.0, the
+        // MUFU rate (4 lanes per sub-partition in the presets): modelled on the quarter-rate pipe.
+        l.steps.push_back(compute(Unit::sfu, e));
+      } else if (isa::is_float(from) && isa::is_float(to)) {
         const bool pack = isa::bits(from) < 32 || isa::bits(to) < 32;
         l.steps.push_back(compute(Unit::fp32, pack ? cdiv(e, 2) : e));
       } else if (isa::is_bool(from) || isa::is_bool(to)) {
@@ -207,6 +212,21 @@ class GroupLowerer {
       return;
     }
     const Recipe r = float_recipe(op);
+    if (dt == DType::f64) {
+      if (op.opcode == OpId::select) {
+        l.steps.push_back(compute(Unit::fp32, 2 * e));  // FSEL of the two 32-bit halves
+        return;
+      }
+      // DADD/DMUL/DFMA/DSETP/DMNMX run on the FP64 pipe; div/sqrt/rsqrt/recip start from a MUFU seed
+      // (MUFU.RCP64H/RSQ64H) refined by FP64 Newton steps. The f32 recipe's instruction counts are kept
+      // with the FP32 work on the FP64 pipe. ⚠ CUDA's f64 exp/log/tanh/... are longer software sequences
+      // (polynomials of a dozen and more DFMAs), so their cost here is a lower bound.
+      const int before = r.sfu > 0 ? (r.fp32 + 1) / 2 : r.fp32;
+      if (before > 0) l.steps.push_back(compute(Unit::fp64, e * before));
+      if (r.sfu > 0) l.steps.push_back(compute(Unit::sfu, e * r.sfu));
+      if (r.fp32 - before > 0) l.steps.push_back(compute(Unit::fp64, e * (r.fp32 - before)));
+      return;
+    }
     if (is_16bit_float(dt) && r.sfu == 0) {
       l.steps.push_back(compute(Unit::fp16, cdiv(e * r.fp32, 2)));
       return;
@@ -224,7 +244,7 @@ class GroupLowerer {
     const int axis = static_cast<int>(op.attr("axis")->i);
     const std::int64_t len = in.shape.at(static_cast<std::size_t>(axis));
     const std::int64_t out_elems = len > 0 ? in.elements / len : 0;
-    const Unit u = isa::is_float(in.dtype) ? Unit::fp32 : Unit::int32;
+    const Unit u = in.dtype == DType::f64 ? Unit::fp64 : isa::is_float(in.dtype) ? Unit::fp32 : Unit::int32;
     MicroStep serial = compute(u, per_thread(in.elements), false);
     serial.streams = true;  // folds its inputs in as they arrive
     l.steps.push_back(serial);
@@ -244,17 +264,19 @@ class GroupLowerer {
     const std::int64_t outs = std::max<std::int64_t>(1, cdiv(out_elems * sharing, threads_));
     const std::int64_t in_warp = std::min<std::int64_t>(sharing, 32);
     const int rounds = static_cast<int>(std::ceil(std::log2(static_cast<double>(in_warp))));
+    const std::int64_t shuffles_per_partial = storage_bytes(in.dtype) > 4 ? 2 : 1;  // SHFL moves 32 bits
     for (int r = 0; r < rounds; ++r) {
-      MicroStep shfl = compute(Unit::lsu, outs, false);
+      MicroStep shfl = compute(Unit::lsu, outs * shuffles_per_partial, false);
       shfl.latency = p_.shuffle_latency;
       l.steps.push_back(shfl);
       l.steps.push_back(compute(u, outs, false));
     }
     if (sharing > 32) {  // partials of several warps meet in scratch
       const std::int64_t partials = sharing / 32;
-      l.steps.push_back(memory(MicroKind::shared_store, u32(outs), 4 * 32));
+      const std::uint32_t partial_bytes = 32 * (in.dtype == DType::f64 ? 8u : 4u);  // f32 partials, f64 for f64
+      l.steps.push_back(memory(MicroKind::shared_store, u32(outs), partial_bytes));
       l.steps.push_back(sync(MicroKind::group_barrier));
-      l.steps.push_back(memory(MicroKind::shared_load, u32(outs * partials), 4 * 32));
+      l.steps.push_back(memory(MicroKind::shared_load, u32(outs * partials), partial_bytes));
       l.steps.push_back(compute(u, outs * partials, false));
     }
   }

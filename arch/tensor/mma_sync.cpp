@@ -40,12 +40,17 @@ MmaPlan plan_mma_sync(const MmaRequest& r, const ParamValues& p, std::uint32_t s
   if (rate_sm <= 0)
     throw ConfigError(cat("core.tensor: no tensor rate for operand dtype ", isa::dtype_name(in),
                           " (set the matching core.tensor.rate_* parameter)"));
-  const double rate_sp = rate_sm / sub_partitions * p.real("sync_rate_fraction");
+  // f64 (DMMA) is mma.sync-only (wgmma has no f64 variant), so the legacy-path fraction does not apply to
+  // it: its rate_f64 is the rate of mma.sync itself.
+  const bool f64 = in == isa::DType::f64;
+  const double rate_sp = rate_sm / sub_partitions * (f64 ? 1.0 : p.real("sync_rate_fraction"));
   if (rate_sp <= 0) throw ConfigError("core.tensor.sync_rate_fraction: must be positive to run warp-level MMA");
   MmaPlan plan;
   plan.scope = MmaScope::warp;
-  plan.inst_m = static_cast<int>(p.integer("sync_m"));
-  plan.inst_n = static_cast<int>(p.integer("sync_n"));
+  // f64 (DMMA) has its own instruction shapes: m8n8k4 (sm_80), m16n8k4/k8/k16 (sm_90) in PTX, vs m16n8kK
+  // for the other dtypes; K follows instruction_k's 32-byte rule for every dtype.
+  plan.inst_m = static_cast<int>(p.integer(f64 ? "sync_f64_m" : "sync_m"));
+  plan.inst_n = static_cast<int>(p.integer(f64 ? "sync_f64_n" : "sync_n"));
   plan.inst_k = instruction_k(in);
   plan.instruction = cat("mma.sync.m", plan.inst_m, "n", plan.inst_n, "k", plan.inst_k, ".", isa::dtype_name(in));
   const WarpGrid g = split_warps(r.m, r.n, std::max<std::uint32_t>(1, r.warps), plan.inst_m, plan.inst_n);

@@ -13,12 +13,17 @@ ParamSchema tensor_unit_schema() {
       .real("rate_f8", 8192, "dense f8 (e4m3/e5m2) tensor FLOP per clock per SM (0: not supported)", 0)
       .real("rate_f4", 0, "dense f4 (e2m1) tensor FLOP per clock per SM (0: not supported)", 0)
       .real("rate_i8", 8192, "dense i8 tensor OPS per clock per SM (0: not supported)", 0)
+      .real("rate_f64", 0,
+            "dense f64 tensor FLOP per clock per SM (DMMA, mma.sync .f64; 0: not supported, as on Volta)", 0)
       .real("sync_rate_fraction", 1.0,
             "fraction of the dense rate warp-level mma.sync reaches on this SM (1 on Ampere; lower on Hopper, "
-            "where only wgmma reaches the peak)",
+            "where only wgmma reaches the peak); not applied to f64, whose only tensor instruction is mma.sync",
             0, 1)
       .integer("sync_m", 16, "mma.sync instruction M", 1)
       .integer("sync_n", 8, "mma.sync instruction N", 1)
+      .integer("sync_f64_m", 8,
+               "mma.sync instruction M for f64 operands (DMMA: m8n8k4 on sm_80; sm_90 adds m16n8k4/k8/k16)", 1)
+      .integer("sync_f64_n", 8, "mma.sync instruction N for f64 operands", 1)
       .real("sync_latency", 32, "latency of one mma.sync (cycles, issue to result)", 1)
       .real("sync_acc_f32_cycles", 0,
             "extra cycles of one mma.sync with an f32 accumulator, in its latency and in its tensor-pipe "
@@ -48,13 +53,14 @@ double section_rate(const ParamValues& p, isa::DType in) {
     case isa::DType::f8e5m2: return p.real("rate_f8");
     case isa::DType::f4e2m1: return p.real("rate_f4");
     case isa::DType::i8: return p.real("rate_i8");
+    case isa::DType::f64: return p.real("rate_f64");
     default: return 0;
   }
 }
 
 int instruction_k(isa::DType in) {
   const int b = isa::bits(in == isa::DType::f32 ? isa::DType::tf32 : in);
-  return b >= 32 ? 8 : 256 / b;
+  return 256 / b;
 }
 
 }  // namespace tilesim::tensor

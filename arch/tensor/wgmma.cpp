@@ -30,6 +30,12 @@ class WgmmaUnit final : public TensorUnit {
   MmaPlan plan(const MmaRequest& r) const override {
     if (r.warps % 4 != 0) return plan_mma_sync(r, params_, sub_partitions_);
     const isa::DType in = isa::bits(r.a) >= isa::bits(r.b) ? r.a : r.b;
+    if (in == isa::DType::f64)
+      throw ConfigError(
+          "core.tensor.kind=wgmma: wgmma has no f64 variant (PTX wgmma.mma_async takes f16, bf16, tf32, "
+          "e4m3/e5m2, s8/u8 and b1 operands); Hopper runs FP64 tensor work as warp-level mma.sync (.f64 "
+          "m8n8k4, m16n8k4/k8/k16): set core.tensor.kind=mma_sync, or give the mma a group that is not whole "
+          "warp groups");
     const double rate = section_rate(params_, in);
     if (rate <= 0)
       throw ConfigError(cat("core.tensor: no tensor rate for operand dtype ", isa::dtype_name(in),

@@ -85,18 +85,18 @@ class DType:
 
     @property
     def is_float(self):
-        return self.name in ("f32", "tf32", "f16", "bf16", "f8e4m3", "f8e5m2", "f4e2m1")
+        return self.name in ("f32", "f64", "tf32", "f16", "bf16", "f8e4m3", "f8e5m2", "f4e2m1")
 
     @property
     def is_int(self):
         return self.name in ("i8", "i32", "index")
 
 
-f32, tf32, f16, bf16 = DType("f32"), DType("tf32"), DType("f16"), DType("bf16")
+f32, f64, tf32, f16, bf16 = DType("f32"), DType("f64"), DType("tf32"), DType("f16"), DType("bf16")
 f8e4m3, f8e5m2, f4e2m1 = DType("f8e4m3"), DType("f8e5m2"), DType("f4e2m1")
 i8, i32, i1 = DType("i8"), DType("i32"), DType("i1")
 index = DType("index")
-_DTYPES = {d.name: d for d in (f32, tf32, f16, bf16, f8e4m3, f8e5m2, f4e2m1, i8, i32, i1, index)}
+_DTYPES = {d.name: d for d in (f32, f64, tf32, f16, bf16, f8e4m3, f8e5m2, f4e2m1, i8, i32, i1, index)}
 
 
 def _dtype(x, what="dtype"):
@@ -1577,7 +1577,7 @@ def module_of(*kernels, **constexprs):
 
 __all__ = [
     # types and annotations
-    "DType", "f32", "tf32", "f16", "bf16", "f8e4m3", "f8e5m2", "f4e2m1", "i8", "i32", "i1", "index",
+    "DType", "f32", "f64", "tf32", "f16", "bf16", "f8e4m3", "f8e5m2", "f4e2m1", "i8", "i32", "i1", "index",
     "Global", "Constexpr", "Tile", "Scalar", "Sym", "Token", "Channel", "GlobalTensor", "DSLError",
     # kernels
     "kernel", "KernelDef", "module_of",

@@ -110,6 +110,21 @@ kernel @acc(%V: global<f32>[3], %C: global<f32>[1]) grid(3) {
   CHECK(r.tensor("C").at(0) == 1.0 + 0x1.0p-23);
 }
 
+TEST_CASE("interpreter: f64 atomic_add rounds each add to nearest even in f64", "[interpreter][f64]") {
+  const Module m = parse(R"(
+kernel @acc(%V: global<f64>[3], %C: global<f64>[1]) grid(3) {
+  %p = program_id 0
+  %c0 = const 0 : index
+  %v = load %V[%p] : tile<f64>[1] @reg
+  atomic_add %v, %C[%c0]
+}
+)");
+  // 1 + 2^-53 is a tie that rounds to 1 (even), twice: a round-to-odd add left in f64 would give 1 + 2^-52
+  // at the first step.
+  CHECK(run(m, {}, {{"V", {1.0, 0x1.0p-53, 0x1.0p-53}}}).tensor("C").at(0) == 1.0);
+  CHECK(run(m, {}, {{"V", {0x1.0p-53, 0x1.0p-53, 1.0}}}).tensor("C").at(0) == 1.0 + 0x1.0p-52);
+}
+
 // ---- map, reduce, transform ----------------------------------------------------------------------------
 
 TEST_CASE("interpreter: map ops on tiles and scalars", "[interpreter]") {
@@ -293,6 +308,40 @@ kernel @dot32(%A: global<f32>[1, 2], %B: global<f32>[2, 1], %C: global<f32>[1, 1
   // tf32 would have given 1 - 1 = 0.
   const double e = 1.0 + 0x1.0p-12;
   CHECK(run(m, {}, {{"A", {e, -1.0}}, {"B", {e, 1.0}}}).tensor("C").at(0) == 0x1.0p-11);
+}
+
+TEST_CASE("interpreter: f64 mma is DMMA's chain of f64 fused multiply-adds", "[interpreter][mma][f64]") {
+  const Module m = parse(R"(
+kernel @dmma(%A: global<f64>[8, 4], %B: global<f64>[4, 8], %C: global<f64>[8, 8]) {
+  %c0 = const 0 : index
+  %a = load %A[%c0, %c0] : tile<f64>[8, 4] @reg
+  %b = load %B[%c0, %c0] : tile<f64>[4, 8] @reg
+  %c = load %C[%c0, %c0] : tile<f64>[8, 8] @reg
+  %d = mma %a, %b, %c
+  store %d, %C[%c0, %c0]
+}
+)");
+  // C[0][0] = -1 + (1 + 2^-30)^2 + 0 + 0 + 0: fused, the 2^-60 term survives; every other element is a
+  // plain double dot product of 0.1-ish values, checked against std::fma in k order.
+  std::vector<double> a(32), b(32), c(64, 0.0);
+  for (int i = 0; i < 32; ++i) a[static_cast<size_t>(i)] = 0.1 * (i + 1);
+  for (int i = 0; i < 32; ++i) b[static_cast<size_t>(i)] = 1.0 / (i + 3);
+  const double e = 1.0 + 0x1.0p-30;
+  a[0] = e;
+  a[1] = a[2] = a[3] = 0.0;
+  b[0] = e;
+  c[0] = -1.0;
+  const Buffers out = run(m, {}, {{"A", a}, {"B", b}, {"C", c}});
+  const TileValue& d = out.tensor("C");
+  CHECK(d.dtype() == DType::f64);
+  CHECK(d.at(0) == 0x1.0p-29 + 0x1.0p-60);
+  for (int i = 1; i < 8; ++i) {
+    for (int j = 0; j < 8; ++j) {
+      double acc = 0.0;
+      for (int k = 0; k < 4; ++k) acc = std::fma(a[static_cast<size_t>(i * 4 + k)], b[static_cast<size_t>(k * 8 + j)], acc);
+      CHECK(d.at(i * 8 + j) == acc);
+    }
+  }
 }
 
 TEST_CASE("interpreter: mma_scaled multiplies each K block by its scales", "[interpreter][mma]") {

@@ -154,6 +154,10 @@ TEST_CASE("type rules: mma dtype pairs, shapes and spaces", "[ir][rules]") {
   CHECK_FALSE(infer(OpId::mma, {a(DType::i8), b(DType::i8), c(DType::f32)}).ok());
   CHECK_FALSE(infer(OpId::mma, {a(DType::bf16), b(DType::f16), c(DType::f32)}).ok());
   CHECK_FALSE(infer(OpId::mma, {a(DType::f32), b(DType::f32), c(DType::f16)}).ok());
+  CHECK(result_of(OpId::mma, {a(DType::f64), b(DType::f64), c(DType::f64)}) == "tile<f64>[128, 256] @acc");  // DMMA
+  CHECK_FALSE(infer(OpId::mma, {a(DType::f64), b(DType::f64), c(DType::f32)}).ok());
+  CHECK_FALSE(infer(OpId::mma, {a(DType::f32), b(DType::f32), c(DType::f64)}).ok());
+  CHECK_FALSE(infer(OpId::mma, {a(DType::f64), b(DType::f32), c(DType::f64)}).ok());
   CHECK(result_of(OpId::mma, {a(DType::bf16), tile(DType::bf16, {32, 256}), c(DType::f32)}) ==
         "error: 'mma' shapes do not chain: a is [128, 64] (K = 64) but b is [32, 256] (K = 32)");
   CHECK(result_of(OpId::mma, {a(DType::bf16), b(DType::bf16), tile(DType::f32, {128, 128}, MemSpace::acc)}) ==
@@ -251,7 +255,9 @@ TEST_CASE("type rules: memory, channel and cluster ops", "[ir][rules]") {
   CHECK(result_of(OpId::store, {t, g, ix, ix}) == "!token");
   CHECK_THAT(result_of(OpId::store, {tile(DType::f32, {128, 64}), g, ix, ix}), Catch::Contains("of a f32 tile into a bf16 tensor"));
   CHECK_THAT(result_of(OpId::atomic_add, {tile(DType::i8, {4}), Type::global_of(DType::i8, {Expr::constant_of(4)}), ix}),
-             Catch::Contains("'atomic_add' supports f32, f16, bf16 and i32"));
+             Catch::Contains("'atomic_add' supports f32, f64, f16, bf16 and i32"));
+  CHECK(result_of(OpId::atomic_add, {tile(DType::f64, {4}), Type::global_of(DType::f64, {Expr::constant_of(4)}), ix}) ==
+        "!token");  // red.global.add.f64 (atomicAdd on double, sm_60+)
   CHECK(result_of(OpId::wait, {Type::token_type(), Type::token_type()}) == "!token");
   Type ch = t;
   ch.kind = TypeKind::channel;

@@ -6,7 +6,9 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <random>
+#include <string>
 
 #include "isa/dtype.hpp"
 
@@ -395,4 +397,53 @@ TEST_CASE("add_round_to_odd avoids double rounding", "[numerics]") {
   CHECK(round_to(DType::f16, add_round_to_odd(a, -b)) == 1.0 - std::ldexp(1, -11));
   CHECK(add_round_to_odd(1.0, 2.0) == 3.0);  // exact sums are untouched
   CHECK(add_round_to_odd(1.0, -1.0) == 0.0);
+}
+
+TEST_CASE("f64: IEEE binary64 patterns, identity rounding, quieted NaNs, satfinite Inf", "[numerics][f64]") {
+  CHECK(bits(DType::f64) == 64);
+  CHECK(is_float(DType::f64));
+  CHECK(default_overflow(DType::f64) == Overflow::ieee);
+  CHECK(encode(DType::f64, 1.0) == 0x3FF0000000000000ull);
+  CHECK(encode(DType::f64, -2.0) == 0xC000000000000000ull);
+  CHECK(encode(DType::f64, -0.0) == 0x8000000000000000ull);
+  CHECK(encode(DType::f64, 0.1) == 0x3FB999999999999Aull);
+  CHECK(decode(DType::f64, 0x3FB999999999999Aull) == 0.1);
+  CHECK(encode(DType::f64, kInf) == 0x7FF0000000000000ull);
+  // Rounding to f64 keeps every double: no f32 rounding, no flush of subnormals, no overflow.
+  const double third = 1.0 / 3.0;
+  CHECK(round_to(DType::f64, third) == third);
+  CHECK(round_to(DType::f64, third) != round_to(DType::f32, third));
+  const double tiny = std::numeric_limits<double>::denorm_min();
+  CHECK(round_to(DType::f64, tiny) == tiny);
+  CHECK(min_subnormal(DType::f64) == tiny);
+  CHECK(max_finite(DType::f64) == std::numeric_limits<double>::max());
+  CHECK(round_to(DType::f64, 1e300) == 1e300);
+  CHECK(round_to(DType::f64, -kInf) == -kInf);
+  CHECK(round_to(DType::f64, kInf, Overflow::satfinite) == std::numeric_limits<double>::max());
+  CHECK(encode(DType::f64, -kInf, Overflow::satfinite) == 0xFFEFFFFFFFFFFFFFull);
+  // NaN: quieted, sign and payload kept (as the other IEEE formats do); quiet NaNs round-trip.
+  CHECK(encode(DType::f64, decode(DType::f64, 0x7FF0000000000001ull)) == 0x7FF8000000000001ull);
+  CHECK(encode(DType::f64, decode(DType::f64, 0xFFF8000000000123ull)) == 0xFFF8000000000123ull);
+  CHECK(std::isnan(round_to(DType::f64, kNaN, Overflow::satfinite)));
+  CHECK(parse_dtype("f64") == std::optional<DType>(DType::f64));
+  CHECK(std::string(dtype_name(DType::f64)) == "f64");
+}
+
+TEST_CASE("fma_in rounds once in every float dtype, f64 included", "[numerics][f64]") {
+  // f64: a*b = 1 + 2^-29 + 2^-60 is not a double; fused, a*b - 1 keeps the 2^-60 term, a double multiply
+  // then add rounds twice and loses it.
+  const double a = 1.0 + std::ldexp(1, -30);
+  CHECK(fma_in(DType::f64, a, a, -1.0) == std::ldexp(1, -29) + std::ldexp(1, -60));
+  volatile double product = a * a;  // rounded on its own, whatever the compiler's fp contraction
+  CHECK(product - 1.0 == std::ldexp(1, -29));
+  CHECK(fma_in(DType::f64, a, a, 0.0) == a * a);  // with c = 0: the product rounded once
+  // f32: the product is exact in double, the round-to-odd add rounds once to f32.
+  const double x = 1.0 + std::ldexp(1, -12);
+  CHECK(fma_in(DType::f32, x, x, -1.0) == std::ldexp(1, -11) + std::ldexp(1, -24));
+  // add_in: the f64 sum is the double sum (round to odd would leave an odd last bit).
+  const double big = 1.0, small = std::ldexp(1, -53) + std::ldexp(1, -80);  // just above half an ulp of 1
+  CHECK(add_in(DType::f64, big, small) == 1.0 + std::ldexp(1, -52));
+  CHECK(add_in(DType::f64, 1.0, std::ldexp(1, -53)) == 1.0);                 // tie to even, not to odd
+  CHECK(add_round_to_odd(1.0, std::ldexp(1, -53)) == 1.0 + std::ldexp(1, -52));  // what f64 must not keep
+  CHECK(add_in(DType::f16, 1.0, std::ldexp(1, -11) + std::ldexp(1, -60)) == 1.0 + std::ldexp(1, -10));
 }

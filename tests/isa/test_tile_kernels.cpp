@@ -211,6 +211,32 @@ TEST_CASE("mma explains shape and dtype errors", "[mma][errors]") {
   CHECK_NOTHROW(mma(c, TileValue(DType::f8e4m3, {16, 32}), TileValue(DType::f4e2m1, {32, 8})));
 }
 
+TEST_CASE("mma f64 x f64 + f64 is a k-ascending chain of f64 fused multiply-adds", "[mma][f64]") {
+  // One fused step: (1 + 2^-30)^2 - 1 = 2^-29 + 2^-60 exactly; a product rounded to double first loses
+  // the 2^-60 (DMMA's multiply-add has the precision of an f64 fma, PTX ISA mma).
+  const double e = 1.0 + std::ldexp(1, -30);
+  const TileValue c = tile(DType::f64, {1, 1}, {-1.0});
+  const TileValue fused = mma(c, tile(DType::f64, {1, 1}, {e}), tile(DType::f64, {1, 1}, {e}));
+  CHECK(fused.dtype() == DType::f64);
+  CHECK(fused.at(0) == std::ldexp(1, -29) + std::ldexp(1, -60));
+  // k ascending, one rounding per step: 1, then + 2^-53 twice, each a tie back to 1 (even). Summing the
+  // small products first (or rounding to odd) would give 1 + 2^-52.
+  const TileValue a = tile(DType::f64, {1, 3}, {1.0, std::ldexp(1, -53), std::ldexp(1, -53)});
+  const TileValue b = tile(DType::f64, {3, 1}, {1.0, 1.0, 1.0});
+  CHECK(mma(tile(DType::f64, {1, 1}, {0.0}), a, b).at(0) == 1.0);
+  const TileValue a_rev = tile(DType::f64, {1, 3}, {std::ldexp(1, -53), std::ldexp(1, -53), 1.0});
+  CHECK(mma(tile(DType::f64, {1, 1}, {0.0}), a_rev, b).at(0) == 1.0 + std::ldexp(1, -52));
+  // A 2x2 product keeps full double precision (no f32 rounding of the accumulator).
+  const TileValue x = tile(DType::f64, {2, 2}, {0.1, 0.2, 0.3, 0.4});
+  const TileValue y = mma(tile(DType::f64, {2, 2}, {0, 0, 0, 0}), x, x);
+  CHECK(y.at(0) == std::fma(0.2, 0.3, 0.1 * 0.1));
+  CHECK(y.at(3) == std::fma(0.4, 0.4, 0.3 * 0.2));
+  // f64 operands accumulate only in f64, and f64 does not mix with other operand dtypes.
+  CHECK_THROWS_WITH(mma(TileValue(DType::f32, {2, 2}), x, x), Contains("accumulator dtype f32 is not supported for f64"));
+  CHECK_THROWS_WITH(mma(tile(DType::f64, {2, 2}, {0, 0, 0, 0}), x, TileValue(DType::f32, {2, 2})),
+                    Contains("unsupported operand dtypes A f64, B f32"));
+}
+
 // ---- map ----
 
 TEST_CASE("unary ops compute in double and round once to the tile dtype", "[map]") {
@@ -309,6 +335,23 @@ TEST_CASE("fma rounds once", "[map]") {
   // Two roundings would lose the 2^-24 term (1 + 2^-11 + 2^-24 ties to 1 + 2^-11 in f32).
   CHECK(binary(BinaryOp::add, binary(BinaryOp::mul, a, a), minus_one).at(0) == std::ldexp(1, -11));
   CHECK_THROWS_WITH(fma(a, a, TileValue::scalar(DType::f16, 1)), Contains("fma: operand dtypes differ"));
+}
+
+TEST_CASE("fma on f64 is fused: one rounding where multiply then add rounds twice", "[map][f64]") {
+  const double e = 1.0 + std::ldexp(1, -30);  // e*e = 1 + 2^-29 + 2^-60: not a double
+  const TileValue a = TileValue::scalar(DType::f64, e);
+  const TileValue minus_one = TileValue::scalar(DType::f64, -1.0);
+  CHECK(fma(a, a, minus_one).at(0) == std::ldexp(1, -29) + std::ldexp(1, -60));
+  CHECK(binary(BinaryOp::add, binary(BinaryOp::mul, a, a), minus_one).at(0) == std::ldexp(1, -29));
+  // The f32 path's exact-product + round-to-odd trick would be wrong here: the product is not exact.
+  CHECK(fma(a, a, minus_one).at(0) != add_round_to_odd(e * e, -1.0));
+}
+
+TEST_CASE("reduce sums f64 tiles in f64", "[reduce][f64]") {
+  // 1 + 2^-30 + 2^-30: f64 keeps both small terms, an f32 accumulator would drop them.
+  const TileValue x = tile(DType::f64, {3}, {1.0, std::ldexp(1, -30), std::ldexp(1, -30)});
+  CHECK(reduce(ReduceOp::sum, x, 0).at(0) == 1.0 + std::ldexp(1, -29));
+  CHECK(reduce(ReduceOp::sum, tile(DType::f64, {2}, {0.1, 0.2}), 0).at(0) == 0.1 + 0.2);
 }
 
 // ---- reduce ----

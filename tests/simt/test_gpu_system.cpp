@@ -277,3 +277,62 @@ TEST_CASE("multicast over cluster axes cuts gemm_ws's copy-engine line requests 
     CHECK(sum_stat(stats, "copy_engine", "multicast_bytes_received") == 8 * 8 * sh.received_per_step);
   }
 }
+
+TEST_CASE("the gpu case mappers run DFMA and DMMA rows and read an issue interval in cycles", "[gpu][validation][f64]") {
+  using validation::CaseMapperRegistry;
+  using validation::ReferenceRow;
+  using validation::SimCase;
+  auto mapper = [](const char* w) { return CaseMapperRegistry::instance().get(w, "test").make({}); };
+  auto has = [](const SimCase& c, const std::string& o) {
+    return std::find(c.overrides.begin(), c.overrides.end(), o) != c.overrides.end();
+  };
+  ReferenceRow dfma;
+  dfma.id = "dfma";
+  dfma.preset = "v100";
+  dfma.workload = "alu";
+  dfma.params = {{"op", "dfma"}, {"mode", "latency"}};
+  dfma.unit = "cycles";
+  const auto dm = mapper("alu")->map(dfma);
+  REQUIRE(std::holds_alternative<SimCase>(dm));
+  CHECK(has(std::get<SimCase>(dm), "workload.op=dfma"));
+
+  // DMMA is mma.sync .f64: the warp-level tensor unit, the 2x2 tile of m8n8k4 instructions of the
+  // throughput rows, 4 programs per SM, f64 in and out.
+  ReferenceRow dmma;
+  dmma.id = "dmma";
+  dmma.preset = "a100_sxm4";
+  dmma.workload = "mma";
+  dmma.params = {{"instr", "dmma"}, {"shape", "m8n8k4"}, {"dtype_in", "f64"}, {"dtype_acc", "f64"}, {"mode", "throughput"}};
+  dmma.unit = "cycles";
+  const auto mm = mapper("mma")->map(dmma);
+  REQUIRE(std::holds_alternative<SimCase>(mm));
+  const SimCase& c = std::get<SimCase>(mm);
+  CHECK(has(c, "core.tensor.kind=mma_sync"));
+  CHECK(has(c, "workload.instr=mma_sync"));
+  CHECK(has(c, "workload.shape=m16n16k4"));
+  CHECK(has(c, "workload.dtype_in=f64"));
+  CHECK(has(c, "workload.dtype_acc=f64"));
+  CHECK(has(c, "workload.blocks=432"));
+  ReferenceRow wrong = dmma;
+  wrong.params["dtype_in"] = "f16";
+  CHECK_THAT(std::get<std::string>(mapper("mma")->map(wrong)), Contains("dmma takes f64 operands"));
+
+  // A synthetic run at exactly 128 FLOP/clk/SM on 108 SMs at 1.41 GHz: 432 programs x 4096 iterations x
+  // 2 x 16 x 16 x 4 FLOP = 262144 cycles. One m8n8k4 (512 FLOP) per sub-partition every 512 x 4 / 128 = 16
+  // cycles; 128 x 108 x 1.41 GHz = 19.49 TFLOPS.
+  nlohmann::json stats;
+  stats["clocks"] = nlohmann::json::array({{{"name", "core"}, {"frequency_hz", 1.41e9}}});
+  nlohmann::json total = {{"scope", "total"}, {"components", nlohmann::json::array()}};
+  for (int i = 0; i < 108; ++i) total["components"].push_back({{"name", cat("sm", i)}, {"kind", "simt_sm"}});
+  const double seconds = 262144 / 1.41e9;
+  stats["scopes"] = nlohmann::json::array({total, {{"scope", "kernel"}, {"kernel", "mma"}, {"begin_ps", 0.0},
+                                                   {"end_ps", seconds * 1e12}}});
+  const auto interval = mapper("mma")->extract(dmma, stats);
+  REQUIRE(interval.has_value());
+  CHECK(*interval == Approx(16.0));
+  ReferenceRow tflops = dmma;
+  tflops.unit = "TFLOPS";
+  const auto rate = mapper("mma")->extract(tflops, stats);
+  REQUIRE(rate.has_value());
+  CHECK(*rate == Approx(128 * 108 * 1.41e9 / 1e12));
+}

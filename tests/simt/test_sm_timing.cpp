@@ -2,6 +2,8 @@
 // the pipe latency, independent work at the pipe rate, the SM sleeps while it waits.
 #include <catch2/catch.hpp>
 
+#include "sim/config.hpp"
+#include "sim/system.hpp"
 #include "tests/simt/sm_rig.hpp"
 
 using namespace tilesim;
@@ -144,6 +146,60 @@ TEST_CASE("the FP32 latency is a parameter of the preset", "[sm][timing]") {
   const double cyc = per_iteration(rig, 4000);
   CHECK(cyc >= 6.0);
   CHECK(cyc <= 6.02);
+}
+
+namespace {
+const char* const kDfmaChain = R"(
+kernel @dfma_chain(%X: global<f64>[T], %Y: global<f64>[T], T: i32, ITERS: i32, a: f64, b: f64) {
+  %c0 = const 0 : index
+  %c1 = const 1 : index
+  %x = load %X[%c0] : tile<f64>[T] @reg
+  %y = for %i = %c0 to ITERS step %c1 iter(%v = %x) {
+    %next = fma %v, a, b
+    yield %next
+  }
+  store %y, %Y[%c0]
+}
+)";
+
+/// The resolved core.sm section of a preset, as overrides for the rig.
+std::map<std::string, std::string> preset_sm(const char* preset) {
+  ConfigTree t;
+  t.merge_file(find_preset(preset));
+  const SystemSpec spec = parse_system(t);
+  std::map<std::string, std::string> out;
+  for (const auto& [name, value] : spec.sections.at("core.sm").all()) out[name] = value.text;
+  out["program_launch"] = "0";  // a constant per program (CTA launch), not part of a step: as fast_memory()
+  return out;
+}
+
+double dfma_chain(const std::map<std::string, std::string>& sm) {
+  core::LaunchArgs a;
+  a.scalars = {{"T", 32}, {"ITERS", 4000}, {"a", 0.75}, {"b", 0.125}};
+  simt_test::RigOptions o = fast_memory();
+  o.sm = sm;
+  simt_test::SmRig rig(kDfmaChain, "dfma_chain", a, o);
+  return per_iteration(rig, 4000);
+}
+}  // namespace
+
+TEST_CASE("a dependent DFMA chain on the sm70 layer takes the FP64 pipe's latency per step", "[sm][timing][f64]") {
+  // Volta: DFMA dependent latency 8 cycles (Jia et al. 2018; gpu-benches V100 README), fp64_latency in
+  // sm70_core, where FFMA takes 4 (fp32_latency): the f64 chain runs on the FP64 pipe, not the FP32 one.
+  std::map<std::string, std::string> sm = preset_sm("sm70_core");
+  REQUIRE(sm.at("fp64_latency") == "8");
+  REQUIRE(sm.at("fp32_latency") == "4");
+  const double cyc = dfma_chain(sm);
+  CHECK(cyc >= 8.0);
+  CHECK(cyc <= 8.02);
+}
+
+TEST_CASE("the DFMA chain's step is the fp64_latency parameter", "[sm][timing][f64]") {
+  std::map<std::string, std::string> sm = preset_sm("sm70_core");
+  sm["fp64_latency"] = "11";
+  const double cyc = dfma_chain(sm);
+  CHECK(cyc >= 11.0);
+  CHECK(cyc <= 11.02);
 }
 
 TEST_CASE("a chained wgmma m64n256k16 takes 128 cycles per instruction", "[sm][timing][wgmma]") {

@@ -4,6 +4,8 @@
 
 #include "arch/tensor/mma_sync.hpp"
 #include "arch/tensor/tensor_unit.hpp"
+#include "sim/config.hpp"
+#include "sim/system.hpp"
 
 using namespace tilesim;
 using namespace tilesim::tensor;
@@ -115,4 +117,65 @@ TEST_CASE("a dtype without a rate is refused naming the parameter", "[tensor]") 
   r.a = r.b = isa::DType::f8e4m3;
   CHECK_THROWS_WITH(u->plan(r), Catch::Matchers::Contains("rate_"));
   CHECK_THROWS_WITH(unit({{"kind", "tcgen06"}}), Catch::Matchers::Contains("unknown kind 'tcgen06'"));
+}
+
+// ---- f64 (DMMA) ----
+
+namespace {
+/// The resolved `core.<section>` of a device preset with its SM layer on top, as validation cases layer them.
+ParamValues preset_section(const char* device, const char* layer, const char* section) {
+  ConfigTree t;
+  t.merge_file(find_preset(device));
+  if (layer) t.merge_file(find_preset(layer));
+  t.apply_override("system=gpu");
+  return parse_system(t).sections.at(section);
+}
+MmaRequest f64_req(std::int64_t m, std::int64_t n, std::int64_t k, std::uint32_t warps) {
+  MmaRequest r = req(m, n, k, true, warps);
+  r.a = r.b = r.acc = isa::DType::f64;
+  return r;
+}
+}  // namespace
+
+TEST_CASE("DMMA on the A100 preset: mma.sync m8n8k4 f64 issues every 16 cycles per sub-partition",
+          "[tensor][mma_sync][f64]") {
+  // 19.5 TFLOPS FP64 tensor / (108 SMs x 1.41 GHz) = 128 FLOP/clk/SM = 32 per sub-partition; one m8n8k4
+  // is 2 x 8 x 8 x 4 = 512 FLOP: 16 cycles between issues, the A100 row's measured interval.
+  TensorUnitContext ctx{preset_section("a100_sxm4", "sm80_core", "core.tensor"), 4};
+  auto u = make_tensor_unit(ctx, "mma_sync");
+  CHECK(u->rate_per_sm(isa::DType::f64) == Approx(128));
+  const MmaPlan one = u->plan(f64_req(8, 8, 4, 1));
+  CHECK(one.instruction == "mma.sync.m8n8k4.f64");
+  CHECK(one.inst_m == 8);
+  CHECK(one.inst_n == 8);
+  CHECK(one.inst_k == 4);
+  CHECK(one.instructions_per_warp == 1);
+  CHECK(one.flops_per_instruction == Approx(512));
+  CHECK(one.interval == Approx(16));
+  // The throughput rows' 2x2 tile: each of 4 warps issues one m8n8k4 per mma, at the same interval.
+  const MmaPlan four = u->plan(f64_req(16, 16, 4, 4));
+  CHECK(four.instructions_per_warp == 1);
+  CHECK(four.interval == Approx(16));
+  // K = 16: four k4 steps per warp.
+  CHECK(u->plan(f64_req(16, 16, 16, 4)).instructions_per_warp == 4);
+}
+
+TEST_CASE("f64 mma: no DMMA on Volta, no wgmma f64 on Hopper, full-rate mma.sync f64 there", "[tensor][f64]") {
+  // Volta has no FP64 tensor cores: rate_f64 = 0 is refused naming the parameter family.
+  TensorUnitContext volta{preset_section("sm70_core", nullptr, "core.tensor"), 4};
+  CHECK_THROWS_WITH(make_tensor_unit(volta, "mma_sync")->plan(f64_req(8, 8, 4, 1)),
+                    Catch::Matchers::Contains("no tensor rate for operand dtype f64"));
+  // Hopper: PTX has no f64 wgmma; a warp group's f64 mma is refused with what to do instead.
+  TensorUnitContext hopper{preset_section("h100_sxm5", "sm90_core", "core.tensor"), 4};
+  CHECK_THROWS_WITH(make_tensor_unit(hopper, "wgmma")->plan(f64_req(64, 64, 16, 4)),
+                    Catch::Matchers::Contains("wgmma has no f64 variant") &&
+                        Catch::Matchers::Contains("core.tensor.kind=mma_sync"));
+  // mma.sync f64 is Hopper's only FP64 tensor path: its rate is not cut by sync_rate_fraction (0.629).
+  // 66.9 TFLOPS / (132 x 1.98 GHz) = 256 FLOP/clk/SM; m16n8k4 = 1024 FLOP at 64 per sub-partition.
+  const MmaPlan p = make_tensor_unit(hopper, "mma_sync")->plan(f64_req(16, 8, 4, 1));
+  CHECK(p.instruction == "mma.sync.m16n8k4.f64");
+  CHECK(p.interval == Approx(16));
+  // The other dtypes keep the fraction.
+  MmaRequest f16 = req(16, 8, 16, true, 1);
+  CHECK(make_tensor_unit(hopper, "mma_sync")->plan(f16).interval == Approx(4096.0 / (4096.0 / 4 * 0.629)));
 }

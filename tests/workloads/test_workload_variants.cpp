@@ -37,6 +37,12 @@ Outcome run_workload(const std::string& name, const std::map<std::string, std::s
   return o;
 }
 
+/// a * b + c with two roundings, whatever the compiler's floating-point contraction.
+double unfused(double a, double b, double c) {
+  volatile double product = a * b;
+  return product + c;
+}
+
 std::map<std::string, std::string> with(std::map<std::string, std::string> base,
                                         const std::map<std::string, std::string>& more) {
   for (const auto& [k, v] : more) base[k] = v;
@@ -290,6 +296,43 @@ TEST_CASE("workloads: options of the other workloads", "[workloads]") {
     INFO(name << " " << o.build.params.to_string() << "\n" << o.comparison.report());
     CHECK(o.comparison.pass);
   }
+}
+
+TEST_CASE("workloads: alu dfma and an f64 mma chain match their fused references bit for bit", "[workloads][f64]") {
+  // dfma: x = fma(x, 0.75, 0.125) in f64, a chain of the workload's length on random inputs.
+  const Outcome alu = run_workload("alu", {{"op", "dfma"}});
+  INFO(alu.comparison.report());
+  CHECK(alu.comparison.pass);
+  REQUIRE(alu.inputs.tensor("X").dtype() == isa::DType::f64);
+  // One step on inputs where multiply-then-add rounds twice to another double than the fused operation:
+  // for x near -0.7, x * 0.75 (near -0.525, ulp 2^-53) is rounded before the add brings the sum into the
+  // binade below (ulp 2^-54), where the bit the first rounding dropped would have counted. (A quarter of
+  // the x = -0.7 - k 2^-53 qualify; the search is bounded.) The interpreter and the reference agree, and
+  // both are fused.
+  std::vector<double> crafted;
+  for (int64_t k = 1; crafted.size() < 32 && k < 100000; ++k) {
+    const double x = -0.7 - std::ldexp(static_cast<double>(k), -53);
+    if (std::fma(x, 0.75, 0.125) != unfused(x, 0.75, 0.125)) crafted.push_back(x);
+  }
+  REQUIRE(crafted.size() == 32);
+  const Outcome step = run_workload("alu", {{"op", "dfma"}, {"iters", "1"}}, [&](isa::Buffers& b) {
+    TileValue& x = b.tensor("X");
+    for (int64_t i = 0; i < x.size(); ++i) x.set(i, crafted.at(static_cast<size_t>(i)));
+  });
+  INFO(step.comparison.report());
+  CHECK(step.comparison.pass);
+  for (int64_t i = 0; i < 32; ++i) {
+    const double x = crafted.at(static_cast<size_t>(i));
+    CHECK(step.results.tensor("Y").at(i) == std::fma(x, 0.75, 0.125));
+    CHECK(step.results.tensor("Y").at(i) != unfused(x, 0.75, 0.125));
+  }
+  // DMMA m8n8k4 chain: f64 operands, f64 accumulator, one fma per product.
+  const Outcome mma = run_workload("mma", {{"dtype_in", "f64"}, {"dtype_acc", "f64"}, {"shape", "m8n8k4"}});
+  INFO(mma.comparison.report());
+  CHECK(mma.comparison.pass);
+  CHECK(mma.results.tensor("C").dtype() == isa::DType::f64);
+  CHECK_THROWS_WITH(run_workload("mma", {{"dtype_in", "f64"}, {"dtype_acc", "f32"}}),
+                    Catch::Matchers::Contains("f64 -> f64"));
 }
 
 TEST_CASE("workloads: a random pchase ring is one cycle through every slot, at each offset", "[workloads]") {
