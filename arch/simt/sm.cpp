@@ -1225,9 +1225,14 @@ std::vector<std::string> Sm::report_lines(const std::vector<StatValue>& totals) 
   const double cycles = get("cycles");
   if (cycles <= 0 || get("programs") == 0) return {};
   std::vector<std::string> out;
+  // The tensor figure is the warp-group pipe's when wgmma ran, else the sub-partitions' tensor cores'
+  // (mma.sync / wmma), which the warp-group pipe counter does not see.
+  const bool warp_group = get("wgmma_instructions") > 0;
+  const double tensor_busy = warp_group ? get("tensor_pipe_busy") / cycles
+                                        : get(cat("busy_", unit_name(Unit::tensor))) / (cycles * p_.sub_partitions);
   out.push_back(cat(format_number(get("programs"), 6), " programs, ", format_number(get("warp_instructions"), 6),
-                    " warp instructions, tensor pipe ", format_number(100.0 * get("tensor_pipe_busy") / cycles, 3),
-                    "% busy, issue slots ",
+                    " warp instructions, ", warp_group ? "warp-group tensor pipe " : "tensor cores ",
+                    format_number(100.0 * tensor_busy, 3), "% busy, issue slots ",
                     format_number(100.0 * get("stall_issued") / (cycles * p_.sub_partitions), 3), "% used"));
   std::string units = "pipe utilisation:";
   for (int u = 0; u < kUnitCount; ++u) {

@@ -80,6 +80,10 @@ TEST_CASE("the same tile GEMM runs unchanged on A100 with mma.sync and cp.async"
   CHECK(sum_stat(stats, "simt_sm", "wgmma_instructions") == 0);
   CHECK(sum_stat(stats, "simt_sm", "inst_tensor") > 0);      // warp-level mma.sync
   CHECK(sum_stat(stats, "simt_sm", "global_requests") > 0);  // cp.async pieces and stores through the LSU
+  // The SM summary's tensor figure is the sub-partitions' tensor cores here (no warp-group pipe ran).
+  const std::string report = slurp(d / "report.txt");
+  CHECK_THAT(report, Contains("tensor cores ") && !Contains("tensor cores 0% busy") &&
+                         !Contains("warp-group tensor pipe"));
 }
 
 TEST_CASE("warp-specialised GEMM and attention carry values on H100", "[gpu][values]") {
