@@ -37,6 +37,7 @@ struct GemmConfig {
   int64_t split_k = 1;
   int64_t cluster_m = 1;  // gemm_ws: programs per cluster along M (B multicast)
   int64_t cluster_n = 1;  // gemm_ws: programs per cluster along N (A multicast)
+  int64_t consumers = 2;  // consumer instances (math warp groups) sharing a tile's rows
   DType in = DType::bf16, acc = DType::f32, out = DType::bf16;
   MmaOptions mma;
 };
@@ -142,6 +143,10 @@ class GemmWorkload final : public Workload {
       p.push_back({"cluster_m", "1", "2", "programs per cluster along M, sharing each B tile (TMA multicast)", {}});
       p.push_back({"cluster_n", "1", "1", "programs per cluster along N, sharing each A tile (TMA multicast)", {}});
     }
+    if (scaled)
+      p.push_back({"consumers", "2", "2",
+                   "math warp groups (consumer instances) splitting a tile's rows: DeepGEMM takes 1 for BLOCK_M 64",
+                   {"1", "2"}});
     if (v_ == GemmVariant::epilogue)
       p.push_back({"activation", "gelu", "", "activation after the bias add",
                    {"relu", "gelu", "gelu_tanh", "silu", "sigmoid", "tanh"}});
@@ -166,8 +171,10 @@ class GemmWorkload final : public Workload {
       config_fail(p, "the narrowed accumulator needs BLOCK_K (" + std::to_string(c.bk) +
                          ") to be a multiple of acc_block_k (" + std::to_string(c.mma.acc_block_k) +
                          ") so its blocks line up with the K tiles");
-    if (warp_specialised() && c.bm % 2 != 0)
-      config_fail(p, "BLOCK_M (" + std::to_string(c.bm) + ") must be even: two consumers take half the rows each");
+    if (v_ == GemmVariant::scaled) c.consumers = int_in(p, "consumers", 1, 2);
+    if (warp_specialised() && c.bm % c.consumers != 0)
+      config_fail(p, "BLOCK_M (" + std::to_string(c.bm) + ") must be a multiple of the " + std::to_string(c.consumers) +
+                         " consumers: each takes an equal share of the rows");
     int_in(p, "stages", 1, 64);
     if (v_ == GemmVariant::scaled) {
       if (c.bk != kScaleBlock)
@@ -201,6 +208,10 @@ class GemmWorkload final : public Workload {
       args.bake["CM"] = c.cluster_m;
       args.bake["CN"] = c.cluster_n;
     }
+    if (v_ == GemmVariant::scaled) {
+      args.bake["WG"] = c.consumers;
+      args.role_counts["consumer"] = c.consumers;
+    }
     switch (v_) {
       case GemmVariant::plain:
       case GemmVariant::ws: args.dtypes = {{DType::bf16, c.in}, {DType::f32, c.acc}, {DType::f16, c.out}}; break;
@@ -230,6 +241,7 @@ class GemmWorkload final : public Workload {
     if (v_ == GemmVariant::scaled) {
       b.scalars["KB"] = (c.k + kScaleBlock - 1) / kScaleBlock;
       b.scalars["NB"] = (c.n + kScaleBlock - 1) / kScaleBlock;
+      b.scalars["WG"] = c.consumers;
     }
     b.interpreter.mma = c.mma;
     // gemm_ws: the second consumer's half of a bottom edge tile can lie wholly below M (its store then

@@ -1,5 +1,6 @@
 #include "workloads/template.hpp"
 
+#include <algorithm>
 #include <functional>
 #include <set>
 
@@ -64,6 +65,21 @@ void instantiate_block(Block& b, Kernel& k, const TemplateArgs& args, std::set<s
   }
 }
 
+/// Each named role takes its new instance count; a declared resources(warps=...) moves by the warps
+/// that adds or removes, so the declaration keeps bounding what the roles ask for.
+void set_role_counts(const Module& tmpl, Kernel& k, const std::map<std::string, int64_t>& counts) {
+  for (const auto& [name, count] : counts) {
+    auto role = std::find_if(k.roles.begin(), k.roles.end(), [&](const Role& r) { return r.name == name; });
+    if (role == k.roles.end()) fail_at(tmpl, k.loc, "kernel @" + k.name + " has no role '" + name + "' to set the count of");
+    if (count <= 0)
+      fail_at(tmpl, role->loc, "role '" + name + "' needs a positive instance count, not " + std::to_string(count));
+    const Attr* w = find_attr(role->hints, "warps");
+    const int64_t warps = w && w->kind == Attr::Kind::integer ? w->i : 0;  // as the verifier's sum counts them
+    if (k.resources.warps) *k.resources.warps += (count - role->count) * warps;
+    role->count = count;
+  }
+}
+
 }  // namespace
 
 Module instantiate(const Module& tmpl, const TemplateArgs& args) {
@@ -86,6 +102,7 @@ Module instantiate(const Module& tmpl, const TemplateArgs& args) {
   if (k.resources.scratch_bytes) *k.resources.scratch_bytes = bake_expr(*k.resources.scratch_bytes, args.bake);
   if (args.channel_stages)
     for (Channel& c : k.channels) c.stages = *args.channel_stages;
+  set_role_counts(tmpl, k, args.role_counts);
 
   std::set<std::string> replaced;
   instantiate_block(k.body, k, args, replaced);

@@ -13,6 +13,8 @@
 //  - replaces the opcodes of the ops that define the named values (e.g. %y: relu -> gelu), adding the
 //    given attributes;
 //  - sets the `stages` hint of every for loop that has one, and the stages of every channel;
+//  - sets the instance count of named roles (e.g. one consumer warp group instead of two), moving the
+//    kernel's resources(warps=...) by the warps the change adds or removes;
 //  - declares resources(scratch=...) as the scratch the instantiated kernel allocates (when the template
 //    does not declare it), then verifies the module (tilesim::InputError listing the errors otherwise).
 #pragma once
@@ -37,10 +39,11 @@ struct TemplateArgs {
   std::map<std::string, OpReplacement> replace;   // by the name (without %) of the op's first result
   std::optional<int64_t> loop_stages;             // new `stages` of every for loop that has the hint
   std::optional<int64_t> channel_stages;          // new stages of every channel
+  std::map<std::string, int64_t> role_counts;     // role name -> new instance count (positive)
 };
 
 /// The instantiated, verified module (source name and text kept from `tmpl`). Throws InputError when
-/// the kernel is missing, a named op to replace does not exist, or verification fails.
+/// the kernel is missing, a named op to replace or a named role does not exist, or verification fails.
 isa::Module instantiate(const isa::Module& tmpl, const TemplateArgs& args);
 
 /// `e` with the symbols in `values` replaced by constants and constant subexpressions folded.

@@ -186,7 +186,7 @@ const char* gemm_kernel(const ReferenceRow& row) { return block_scaled(row) ? "g
 
 /// gemm_fp8_scaled's launch, chosen per shape as DeepGEMM's host code (jit_kernels/gemm.py,
 /// get_best_configs, as of the README's measurements) chooses it, not per row:
-///  - 128-row tiles (DeepGEMM takes 64 rows, one math warp group, only for M <= 64: not modelled);
+///  - 128-row tiles of two math warp groups; 64-row tiles of one for M <= 64;
 ///  - of the tile widths 16, 24, ..., 128, the one with the fewest waves of one tile per SM, then the
 ///    fullest last wave, then the narrower tile;
 ///  - the most stages, of 8..4 (6..4 when the width does not divide 128: two B scales per K block), whose
@@ -197,9 +197,9 @@ MapResult map_block_scaled(const ReferenceRow& row, SimCase c, const std::string
   if (din != "f8e4m3" && din != "f8e5m2") return cat("the block-scaled kernel takes FP8 inputs, not ", din);
   if (core_layer(row.preset) != "sm90_core") return std::string("DeepGEMM's block-scaled kernel needs sm_90 (wgmma, TMA)");
   const double m = row.param_number("M"), n = row.param_number("N"), k = row.param_number("K");
-  if (m <= 64) return std::string("DeepGEMM's 64-row tiles for M <= 64 (one math warp group) are not modelled");
+  const double block_m = m <= 64 ? 64 : 128;
   const double sms = preset_number(row, "chip.cores");
-  const double tile_rows = std::ceil(m / 128);
+  const double tile_rows = std::ceil(m / block_m);
   int best_bn = 0;
   double best_waves = 0, best_last = 0;
   for (int bn = 16; bn <= 128; bn += 8) {
@@ -213,8 +213,8 @@ MapResult map_block_scaled(const ReferenceRow& row, SimCase c, const std::string
     }
   }
   const bool two_b_scales = 128 % best_bn != 0;
-  const double fixed_bytes = 128.0 * best_bn * 2 + std::ceil(std::ceil(k / 128) * 4 * (two_b_scales ? 2 : 1) / 8) * 8;
-  const double stage_bytes = 128.0 * 128 + 128 * 4 + best_bn * 128.0 + 16;  // A, A's scales, B, two barriers
+  const double fixed_bytes = block_m * best_bn * 2 + std::ceil(std::ceil(k / 128) * 4 * (two_b_scales ? 2 : 1) / 8) * 8;
+  const double stage_bytes = block_m * 128 + block_m * 4 + best_bn * 128.0 + 16;  // A, A's scales, B, two barriers
   const double scratch = preset_number(row, "memory.scratch.size") - 1024;
   int stages = 0;
   for (int s = two_b_scales ? 6 : 8; s >= 4 && stages == 0; --s)
@@ -224,7 +224,8 @@ MapResult map_block_scaled(const ReferenceRow& row, SimCase c, const std::string
                fixed_bytes, " B of output tile and B scales");
   const double tile_cols = std::ceil(n / best_bn);
   const bool multicast = m >= 1024 && std::fmod(n, 2.0 * best_bn) == 0 && std::fmod(sms, 2) == 0;
-  set(c, "BLOCK_M", "128");
+  set(c, "BLOCK_M", block_m == 64 ? "64" : "128");
+  set(c, "consumers", block_m == 64 ? "1" : "2");
   set(c, "BLOCK_N", std::to_string(best_bn));
   set(c, "BLOCK_K", "128");
   set(c, "stages", std::to_string(stages));

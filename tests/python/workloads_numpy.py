@@ -123,6 +123,7 @@ def check_gemm_fp8_scaled():
     from fractions import Fraction
     for params in ({}, {"K": 300, "N": 160, "BLOCK_N": 32, "dtype_out": "f32"},
                    {"K": 300, "N": 160, "BLOCK_N": 48, "dtype_out": "f32"},  # tiles spanning two B scale blocks
+                   {"M": 100, "K": 300, "BLOCK_M": 64, "consumers": 1},  # one math warp group per 64-row tile
                    {"K": 260, "dtype_in": "f8e5m2", "acc_mantissa_bits": 13, "acc_block_k": 32}):
         w, inputs, results, _ = run("gemm_fp8_scaled", params)
         p = w.params

@@ -89,12 +89,14 @@ TEST_CASE("the same tile GEMM runs unchanged on A100 with mma.sync and cp.async"
 TEST_CASE("warp-specialised GEMM and attention carry values on H100", "[gpu][values]") {
   // gemm_fp8_scaled: its functional shape runs 2 x 1 clusters and promotes each K block's partial sum;
   // with 48-column tiles some tiles span two B scale blocks (the producer copies both, the consumers
-  // select per column).
+  // select per column); with 64-row tiles one consumer warp group takes all rows (DeepGEMM for M <= 64).
   const std::pair<const char*, const char*> cases[] = {
       {"gemm_ws", ""}, {"attention_fwd", ""}, {"gemm_fp8_scaled", ""},
-      {"gemm_fp8_scaled", " --set workload.BLOCK_N=48 --set workload.N=160 --set workload.K=300"}};
+      {"gemm_fp8_scaled", " --set workload.BLOCK_N=48 --set workload.N=160 --set workload.K=300"},
+      {"gemm_fp8_scaled", " --set workload.BLOCK_M=64 --set workload.consumers=1 --set workload.M=100 --set workload.cluster_m=1"}};
+  int index = 0;
   for (const auto& [w, extra] : cases) {
-    const fs::path d = fresh_dir(std::string("h100_") + w + (*extra ? "_bn48" : ""));
+    const fs::path d = fresh_dir(cat("h100_", w, "_", index++));
     const Result r = run(cat("run -p h100_sxm5 -p sm90_core --set workload.name=", w, " ", kSmall, extra, " -o ", d.string()));
     INFO(w << extra << "\n" << r.output);
     REQUIRE(r.code == 0);
@@ -200,8 +202,15 @@ TEST_CASE("the gpu case mappers turn reference rows into runs with one kernel pe
   CHECK(has(large, "workload.cluster_m=1"));
   CHECK(has(large, "workload.cluster_n=2"));
   CHECK(has(large, "workload.stages=5"));
-  dg.params["M"] = "64";
-  CHECK_THAT(std::get<std::string>(mapper("gemm")->map(dg)), Contains("M <= 64"));
+  // M = 64: DeepGEMM's 64-row tiles of one math warp group; 16-wide tiles fill the SMs in one wave, and
+  // 8 stages of 10512 B fit.
+  dg.params = {{"M", "64"}, {"N", "2112"}, {"K", "7168"}, {"dtype_in", "e4m3"}, {"dtype_out", "bf16"}, {"impl", "deepgemm"}};
+  const SimCase one_group = std::get<SimCase>(mapper("gemm")->map(dg));
+  CHECK(has(one_group, "workload.BLOCK_M=64"));
+  CHECK(has(one_group, "workload.consumers=1"));
+  CHECK(has(one_group, "workload.BLOCK_N=16"));
+  CHECK(has(one_group, "workload.stages=8"));
+  CHECK(has(small_m, "workload.consumers=2"));
   dg.params["M"] = "4096";
   dg.params["dtype_in"] = "bf16";
   CHECK_THAT(std::get<std::string>(mapper("gemm")->map(dg)), Contains("FP8"));

@@ -1,6 +1,7 @@
 // The workload library: the registry, every workload against its reference at the functional shape,
 // parameter handling, full-size builds, template instantiation, and that a broken kernel fails.
 #include <catch2/catch.hpp>
+#include <algorithm>
 
 #include <filesystem>
 #include <fstream>
@@ -96,6 +97,12 @@ TEST_CASE("workloads: a corrupted kernel fails its reference", "[workloads]") {
   CHECK_FALSE(run_functional("gemm_fp8_scaled", spanning, first_only).comparison.pass);
   const std::string wrong_block = corrupted_template("gemm_fp8_scaled.tile", "copy_async %SB[%nb, %k]", "copy_async %SB[%nb, %c0]");
   CHECK_FALSE(run_functional("gemm_fp8_scaled", {{"K", "300"}}, wrong_block).comparison.pass);
+  // One math warp group per 64-row tile (DeepGEMM's M <= 64 launch), M = 100: two tile rows, the second
+  // partly outside. Storing each tile one row block too low must fail.
+  const std::map<std::string, std::string> one_group{{"M", "100"}, {"BLOCK_M", "64"}, {"consumers", "1"}, {"K", "300"}};
+  CHECK(run_functional("gemm_fp8_scaled", one_group).comparison.pass);
+  const std::string shifted = corrupted_template("gemm_fp8_scaled.tile", "%row = add %m2, %wg", "%row = add %m2, %c1");
+  CHECK_FALSE(run_functional("gemm_fp8_scaled", one_group, shifted).comparison.pass);
   // Softmax: multiplies by the row sum instead of its reciprocal.
   const std::string softmax = corrupted_template("softmax.tile", "%row_scale = mul %own_scale, %rs",
                                                  "%row_scale = mul %own_scale, %s");
@@ -142,7 +149,7 @@ TEST_CASE("workloads: parameters are resolved and validated", "[workloads]") {
   CHECK_THROWS_WITH(build_workload("gemm", {{"M", "12x"}}), Contains("gemm: parameter M = '12x' is not an integer"));
   CHECK_THROWS_WITH(build_workload("gemm", {{"dtype_in", "bf16"}, {"dtype_acc", "i32"}}),
                     Contains("mma does not accumulate bf16 operands in i32"));
-  CHECK_THROWS_WITH(build_workload("gemm_ws", {{"BLOCK_M", "63"}}), Contains("BLOCK_M (63) must be even"));
+  CHECK_THROWS_WITH(build_workload("gemm_ws", {{"BLOCK_M", "63"}}), Contains("BLOCK_M (63) must be a multiple of the 2 consumers"));
   CHECK_THROWS_WITH(build_workload("mma", {{"shape", "64x64"}}), Contains("shape '64x64' is not m<M>n<N>k<K>"));
   CHECK_THROWS_WITH(build_workload("stream", {{"footprint", "4"}}), Contains("gives 0 elements per vector"));
   CHECK_THROWS_AS(parse_param_list({"M"}), ConfigError);
@@ -203,6 +210,28 @@ TEST_CASE("workloads: template instantiation bakes symbols, maps dtypes and repl
   TemplateArgs bad = args;
   bad.dtypes = {{isa::DType::bf16, isa::DType::i8}};  // gelu needs floats: the verifier refuses
   CHECK_THROWS_WITH(instantiate(tmpl, bad), Contains("t.tile:5:8: error:"));
+}
+
+TEST_CASE("workloads: template instantiation sets role counts and moves the declared warps with them", "[workloads]") {
+  // the block-scaled GEMM declares resources(warps=12): a producer of 4 warps and two consumers of 4
+  const isa::Module tmpl = isa::parse_module(read_file(std::filesystem::path(workloads_dir()) / "gemm_fp8_scaled.tile"), "gemm_fp8_scaled.tile");
+  TemplateArgs args;
+  args.kernel = "gemm_fp8_scaled";
+  args.role_counts["consumer"] = 1;
+  const isa::Module one = instantiate(tmpl, args);
+  const isa::Kernel& k = one.kernels.front();
+  CHECK(k.resources.warps == std::optional<int64_t>(8));
+  const auto consumer = std::find_if(k.roles.begin(), k.roles.end(), [](const isa::Role& r) { return r.name == "consumer"; });
+  REQUIRE(consumer != k.roles.end());
+  CHECK(consumer->count == 1);
+  CHECK_THAT(isa::print_module(one), Contains("role consumer warps=4"));
+
+  TemplateArgs missing = args;
+  missing.role_counts = {{"math", 2}};
+  CHECK_THROWS_WITH(instantiate(tmpl, missing), Contains("has no role 'math'"));
+  TemplateArgs zero = args;
+  zero.role_counts["consumer"] = 0;
+  CHECK_THROWS_WITH(instantiate(tmpl, zero), Contains("positive instance count, not 0"));
 }
 
 TEST_CASE("workloads: inputs are seeded: same seed same bits, another seed other data", "[workloads]") {
