@@ -6,7 +6,8 @@
 // max(compute, operands) cycles and completes after max(compute, operands, wgmma_min_latency).
 // With 128 B/clk and 4096 FLOP/clk (f16) this gives SS latencies 18/20/24/32/64/128 cycles and RS
 // 13/13/16/32/64/128 for N = 8..256 — the shape of Luo et al. 2024's measured wgmma latencies.
-// A group that is not whole warp groups runs warp-level mma.sync instead (mma_sync.hpp).
+// A group that is not whole warp groups, and any f64 mma (PTX has no f64 wgmma), runs warp-level mma.sync
+// instead (mma_sync.hpp).
 #include <algorithm>
 #include <cmath>
 
@@ -28,14 +29,10 @@ class WgmmaUnit final : public TensorUnit {
   double rate_per_sm(isa::DType in) const override { return section_rate(params_, in); }
 
   MmaPlan plan(const MmaRequest& r) const override {
-    if (r.warps % 4 != 0) return plan_mma_sync(r, params_, sub_partitions_);
     const isa::DType in = isa::bits(r.a) >= isa::bits(r.b) ? r.a : r.b;
-    if (in == isa::DType::f64)
-      throw ConfigError(
-          "core.tensor.kind=wgmma: wgmma has no f64 variant (PTX wgmma.mma_async takes f16, bf16, tf32, "
-          "e4m3/e5m2, s8/u8 and b1 operands); Hopper runs FP64 tensor work as warp-level mma.sync (.f64 "
-          "m8n8k4, m16n8k4/k8/k16): set core.tensor.kind=mma_sync, or give the mma a group that is not whole "
-          "warp groups");
+    // PTX has no f64 wgmma (wgmma.mma_async takes f16, bf16, tf32, e4m3/e5m2, s8/u8, b1): Hopper runs FP64
+    // tensor work as warp-level DMMA (mma.sync .f64 m8n8k4, m16n8k4/k8/k16), as a compiler lowers it.
+    if (r.warps % 4 != 0 || in == isa::DType::f64) return plan_mma_sync(r, params_, sub_partitions_);
     const double rate = section_rate(params_, in);
     if (rate <= 0)
       throw ConfigError(cat("core.tensor: no tensor rate for operand dtype ", isa::dtype_name(in),

@@ -86,14 +86,16 @@ TEST_CASE("the same tile GEMM runs unchanged on A100 with mma.sync and cp.async"
                          !Contains("warp-group tensor pipe"));
 }
 
-TEST_CASE("warp-specialised GEMM and attention carry values on H100", "[gpu][values]") {
+TEST_CASE("warp-specialised GEMM, attention and f64 mma carry values on H100", "[gpu][values]") {
   // gemm_fp8_scaled: its functional shape runs 2 x 1 clusters and promotes each K block's partial sum;
   // with 48-column tiles some tiles span two B scale blocks (the producer copies both, the consumers
   // select per column); with 64-row tiles one consumer warp group takes all rows (DeepGEMM for M <= 64).
+  // An f64 mma of a warp group runs as warp-level DMMA (PTX has no f64 wgmma).
   const std::pair<const char*, const char*> cases[] = {
       {"gemm_ws", ""}, {"attention_fwd", ""}, {"gemm_fp8_scaled", ""},
       {"gemm_fp8_scaled", " --set workload.BLOCK_N=48 --set workload.N=160 --set workload.K=300"},
-      {"gemm_fp8_scaled", " --set workload.BLOCK_M=64 --set workload.consumers=1 --set workload.M=100 --set workload.cluster_m=1"}};
+      {"gemm_fp8_scaled", " --set workload.BLOCK_M=64 --set workload.consumers=1 --set workload.M=100 --set workload.cluster_m=1"},
+      {"mma", " --set workload.dtype_in=f64 --set workload.dtype_acc=f64"}};
   int index = 0;
   for (const auto& [w, extra] : cases) {
     const fs::path d = fresh_dir(cat("h100_", w, "_", index++));

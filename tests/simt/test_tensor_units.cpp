@@ -160,16 +160,19 @@ TEST_CASE("DMMA on the A100 preset: mma.sync m8n8k4 f64 issues every 16 cycles p
   CHECK(u->plan(f64_req(16, 16, 16, 4)).instructions_per_warp == 4);
 }
 
-TEST_CASE("f64 mma: no DMMA on Volta, no wgmma f64 on Hopper, full-rate mma.sync f64 there", "[tensor][f64]") {
+TEST_CASE("f64 mma: no DMMA on Volta, Hopper warp groups run it as full-rate mma.sync f64", "[tensor][f64]") {
   // Volta has no FP64 tensor cores: rate_f64 = 0 is refused naming the parameter family.
   TensorUnitContext volta{preset_section("sm70_core", nullptr, "core.tensor"), 4};
   CHECK_THROWS_WITH(make_tensor_unit(volta, "mma_sync")->plan(f64_req(8, 8, 4, 1)),
                     Catch::Matchers::Contains("no tensor rate for operand dtype f64"));
-  // Hopper: PTX has no f64 wgmma; a warp group's f64 mma is refused with what to do instead.
+  // Hopper: PTX has no f64 wgmma; the wgmma unit runs a warp group's f64 mma as warp-level DMMA, the plan
+  // the mma_sync unit makes for it.
   TensorUnitContext hopper{preset_section("h100_sxm5", "sm90_core", "core.tensor"), 4};
-  CHECK_THROWS_WITH(make_tensor_unit(hopper, "wgmma")->plan(f64_req(64, 64, 16, 4)),
-                    Catch::Matchers::Contains("wgmma has no f64 variant") &&
-                        Catch::Matchers::Contains("core.tensor.kind=mma_sync"));
+  const MmaPlan group_f64 = make_tensor_unit(hopper, "wgmma")->plan(f64_req(64, 64, 16, 4));
+  CHECK(group_f64.scope == MmaScope::warp);
+  CHECK(group_f64.instruction == "mma.sync.m16n8k4.f64");
+  CHECK(group_f64.instructions_per_warp == make_tensor_unit(hopper, "mma_sync")->plan(f64_req(64, 64, 16, 4)).instructions_per_warp);
+  CHECK(group_f64.interval == Approx(16));
   // mma.sync f64 is Hopper's only FP64 tensor path: its rate is not cut by sync_rate_fraction (0.629).
   // 66.9 TFLOPS / (132 x 1.98 GHz) = 256 FLOP/clk/SM; m16n8k4 = 1024 FLOP at 64 per sub-partition.
   const MmaPlan p = make_tensor_unit(hopper, "mma_sync")->plan(f64_req(16, 8, 4, 1));
