@@ -148,6 +148,7 @@ TEST_CASE("hbm presets: the device presets' memory.hbm sections give the buses s
   const std::map<std::string, std::pair<double, std::uint64_t>> expected = {
       {"b200", {7680 / 8.0 * 7.992e9, 180ull << 30}},
       {"h100_sxm5", {3.35e12, 80ull << 30}},
+      {"h200", {4.8e12, 144ull << 30}},  // NVIDIA H200: 4.8 TB/s; six 24 GB stacks built, 141 GB visible
   };
   for (const auto& [preset, want] : expected) {
     INFO("preset " << preset);

@@ -82,7 +82,7 @@ TEST_CASE("a misspelt hierarchy key gets a suggestion", "[config]") {
 }
 
 TEST_CASE("every memory preset builds", "[presets]") {
-  for (const char* p : {"a100_sxm4", "a100_40gb", "a100_pcie", "h100_sxm5", "h100_pcie", "h800_pcie", "h800_sxm5", "b200"})
+  for (const char* p : {"a100_sxm4", "a100_40gb", "a100_pcie", "h100_sxm5", "h100_pcie", "h800_pcie", "h800_sxm5", "h200", "b200"})
     run_cli(cat("run -p ", p, " --check -q"));
 }
 
