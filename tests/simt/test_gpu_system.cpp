@@ -168,6 +168,9 @@ TEST_CASE("the gpu case mappers turn reference rows into runs with one kernel pe
   g.params = {{"M", "8192"}, {"N", "8192"}, {"K", "8192"}, {"dtype_in", "tf32"}};
   g.unit = "TFLOPS";
   const SimCase gc = std::get<SimCase>(mapper("gemm")->map(g));
+  ReferenceRow h200 = g;  // SCHEMA.md's h200: the GH100 SM layer on its own memory preset
+  h200.preset = "h200";
+  CHECK(std::get<SimCase>(mapper("gemm")->map(h200)).presets == std::vector<std::string>{"h200", "sm90_core"});
   CHECK(std::find(gc.overrides.begin(), gc.overrides.end(), "workload.name=gemm_ws") != gc.overrides.end());
   CHECK(std::find(gc.overrides.begin(), gc.overrides.end(), "workload.BLOCK_K=32") != gc.overrides.end());  // 128 B of tf32
 
