@@ -259,15 +259,21 @@ class GemmMapper final : public CaseMapper {
     if (block_scaled(row)) return map_block_scaled(row, std::move(c), *d);
     // One kernel for every shape: 128x256 output tiles, 128-byte K tiles, 4 stages.
     const int bits = *d == "tf32" ? 32 : (d->rfind("f8", 0) == 0 || *d == "i8" ? 8 : (*d == "f4e2m1" ? 4 : 16));
-    set(c, "BLOCK_M", "128");
-    set(c, "BLOCK_N", "256");
-    set(c, "BLOCK_K", std::to_string(1024 / bits));
     // Stages: up to 4, as many as the SM's scratch holds (one stage = a 128 x 128 B tile of A and a
     // 128 B x 256 tile of B = 48 KiB), as CUTLASS sizes its pipelines from the shared-memory capacity.
-    const double stage_bytes = 48 * 1024;
-    const double scratch = preset_number(row, "memory.scratch.size") - 1024;
+    // Where not even 2 such stages fit (Turing's 64 KB), the tile narrows to 128 x 128 (32 KiB stages), as
+    // CUTLASS's sm_75 configurations do.
+    const auto reserved = preset_value(row, "core.sm.scratch_reserved_per_program");
+    const double scratch = preset_number(row, "memory.scratch.size") - (reserved ? *reserved : 1024.0);
+    int block_n = 256;
+    if (std::floor(scratch / (48 * 1024)) < 2) block_n = 128;
+    const double stage_bytes = 128.0 * 128 + 128.0 * block_n;
     const auto stages = static_cast<int>(std::min(4.0, std::floor(scratch / stage_bytes)));
-    if (stages < 2) return cat("the SM's scratch (", scratch, " B) holds fewer than 2 GEMM stages of 48 KiB");
+    if (stages < 2)
+      return cat("the SM's scratch (", scratch, " B) holds fewer than 2 GEMM stages of ", stage_bytes, " B");
+    set(c, "BLOCK_M", "128");
+    set(c, "BLOCK_N", std::to_string(block_n));
+    set(c, "BLOCK_K", std::to_string(1024 / bits));
     set(c, "stages", std::to_string(stages));
     // Clusters: on sm_90 (TMA multicast) two programs stacked along M share each B tile, as CUTLASS's and
     // DeepGEMM's Hopper kernels do (cluster shape 2 x 1), whenever the output has an even number of tile

@@ -19,12 +19,14 @@ std::string core_layer(const std::string& preset) {
   if (starts("a100")) return "sm80_core";
   if (starts("h100") || starts("h800") || starts("h200")) return "sm90_core";
   if (starts("titan_v") || starts("v100")) return "sm70_core";
+  if (starts("rtx4090") || starts("l40")) return "sm89_core";
+  if (starts("rtx2070")) return "sm75_core";
   return "";
 }
 
 namespace {
-/// Whether preset `name` already merges `layer` through its `inherits` chain (the Volta device presets
-/// inherit sm70_core): layering it again on top would undo the device's own chip settings (80 SMs, clock).
+/// Whether preset `name` already merges `layer` through its `inherits` chain (the Volta, Turing and Ada
+/// device presets inherit sm70_core, sm75_core, sm89_core): layering it again on top would undo the device's own chip settings (80 SMs, clock).
 bool inherits_layer(const std::string& name, const std::string& layer) {
   ConfigTree t;
   t.merge_file(find_preset(name));
@@ -60,7 +62,8 @@ MapResult gpu_case(const ReferenceRow& row, const std::string& workload) {
   const std::string layer = core_layer(row.preset);
   if (layer.empty())
     return cat("no SIMT SM layer for preset '", row.preset,
-               "' (the gpu system models Volta titan_v/v100, Ampere a100_* and Hopper h100_*/h800_*/h200)");
+               "' (the gpu system models Volta titan_v/v100, Turing rtx2070, Ampere a100_*, Ada rtx4090/l40 and "
+               "Hopper h100_*/h800_*/h200)");
   if (!layer_alone(row)) {
     try {
       find_preset(row.preset);

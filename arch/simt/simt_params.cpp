@@ -59,7 +59,11 @@ ParamSchema simt_sm_schema() {
                1, 1024);
   for (const auto& d : kUnitDefaults) {
     const std::string n = unit_name(d.unit);
-    s.integer(n + "_lanes", d.lanes, std::string("lanes of the ") + d.what + " per sub-partition (32 = one warp instruction per cycle)", 1, 64);
+    // Real, not integer: GA10x/AD10x and Turing SMs have 2 FP64 units, half a lane per sub-partition.
+    s.real(n + "_lanes", d.lanes,
+           std::string("lanes of the ") + d.what +
+               " per sub-partition (32 = one warp instruction per cycle; 0.5 = one every 64 cycles)",
+           0.0625, 64);
     s.integer(n + "_latency", d.latency, std::string("latency of the ") + d.what + " (cycles)", 1);
   }
   s.integer("shuffle_latency", 24, "latency of a warp shuffle (cycles)", 1)
@@ -104,7 +108,7 @@ SimtParams read_simt_params(const ParamValues& p) {
   for (const auto& d : kUnitDefaults) {
     const std::string n = unit_name(d.unit);
     UnitTiming& t = s.units[static_cast<int>(d.unit)];
-    t.interval = 32.0 / static_cast<double>(p.integer(n + "_lanes"));
+    t.interval = 32.0 / p.real(n + "_lanes");
     t.latency = static_cast<std::uint32_t>(p.integer(n + "_latency"));
   }
   // The tensor pipe's timing comes from the tensor unit's plan per instruction, not from here.

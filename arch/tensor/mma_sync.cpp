@@ -43,15 +43,24 @@ MmaPlan plan_mma_sync(const MmaRequest& r, const ParamValues& p, std::uint32_t s
   // f64 (DMMA) is mma.sync-only (wgmma has no f64 variant), so the legacy-path fraction does not apply to
   // it: its rate_f64 is the rate of mma.sync itself.
   const bool f64 = in == isa::DType::f64;
-  const double rate_sp = rate_sm / sub_partitions * (f64 ? 1.0 : p.real("sync_rate_fraction"));
-  if (rate_sp <= 0) throw ConfigError("core.tensor.sync_rate_fraction: must be positive to run warp-level MMA");
+  // GeForce tensor cores run f32 accumulation at half the f16-accumulate rate; integer (i32) and f64
+  // accumulators are not affected.
+  const bool float_acc_f32 = r.acc == isa::DType::f32 && !f64 && !isa::is_int(in);
+  const double rate_sp = rate_sm / sub_partitions * (f64 ? 1.0 : p.real("sync_rate_fraction")) *
+                         (float_acc_f32 ? p.real("acc_f32_rate_fraction") : 1.0);
+  if (rate_sp <= 0)
+    throw ConfigError(float_acc_f32 ? "core.tensor.sync_rate_fraction and acc_f32_rate_fraction: both must be positive "
+                                      "to run warp-level MMA with an f32 accumulator"
+                                    : "core.tensor.sync_rate_fraction: must be positive to run warp-level MMA");
   MmaPlan plan;
   plan.scope = MmaScope::warp;
   // f64 (DMMA) has its own instruction shapes: m8n8k4 (sm_80), m16n8k4/k8/k16 (sm_90) in PTX, vs m16n8kK
-  // for the other dtypes; K follows instruction_k's 32-byte rule for every dtype.
+  // for the other dtypes; K follows instruction_k's 32-byte rule for f64 and, scaled by sync_k_bits / 256, for
+  // the others (sm_75's m16n8k8 f16 and m8n8k16 i8 are 16 bytes deep).
   plan.inst_m = static_cast<int>(p.integer(f64 ? "sync_f64_m" : "sync_m"));
   plan.inst_n = static_cast<int>(p.integer(f64 ? "sync_f64_n" : "sync_n"));
-  plan.inst_k = instruction_k(in);
+  plan.inst_k = f64 ? instruction_k(in)
+                    : std::max(1, instruction_k(in) * static_cast<int>(p.integer("sync_k_bits")) / 256);
   plan.instruction = cat("mma.sync.m", plan.inst_m, "n", plan.inst_n, "k", plan.inst_k, ".", isa::dtype_name(in));
   const WarpGrid g = split_warps(r.m, r.n, std::max<std::uint32_t>(1, r.warps), plan.inst_m, plan.inst_n);
   const std::int64_t tm = cdiv(r.m, g.wm), tn = cdiv(r.n, g.wn);

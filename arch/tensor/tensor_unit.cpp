@@ -19,8 +19,17 @@ ParamSchema tensor_unit_schema() {
             "fraction of the dense rate warp-level mma.sync reaches on this SM (1 on Ampere; lower on Hopper, "
             "where only wgmma reaches the peak); not applied to f64, whose only tensor instruction is mma.sync",
             0, 1)
+      .real("acc_f32_rate_fraction", 1.0,
+            "fraction of the dense rate of a warp-level mma with an f32 accumulator, for every float input "
+            "(f16/bf16, tf32, f8; not i8 or f64): GeForce parts halve it (Ada whitepaper, RTX 4090: 165.2 "
+            "TFLOPS FP16 with FP32 accumulate, 330.3 with FP16; Turing likewise), data-center parts do not",
+            0, 1)
       .integer("sync_m", 16, "mma.sync instruction M", 1)
       .integer("sync_n", 8, "mma.sync instruction N", 1)
+      .integer("sync_k_bits", 256,
+               "K depth of one mma.sync in operand bits, f64 aside (256: m16n8k16 f16, m16n8k32 i8 on sm_80+; 128: "
+               "m16n8k8 f16, m8n8k16 i8 on sm_75, PTX ISA mma shapes)",
+               8, 1024)
       .integer("sync_f64_m", 8,
                "mma.sync instruction M for f64 operands (DMMA: m8n8k4 on sm_80; sm_90 adds m16n8k4/k8/k16)", 1)
       .integer("sync_f64_n", 8, "mma.sync instruction N for f64 operands", 1)

@@ -149,10 +149,17 @@ TEST_CASE("hbm presets: the device presets' memory.hbm sections give the buses s
       {"b200", {7680 / 8.0 * 7.992e9, 180ull << 30}},
       {"h100_sxm5", {3.35e12, 80ull << 30}},
       {"h200", {4.8e12, 144ull << 30}},  // NVIDIA H200: 4.8 TB/s; six 24 GB stacks built, 141 GB visible
+      // GDDR behind the same controller model: 384 bits x 21 Gb/s (Ada whitepaper), 384 x 18 (L40 datasheet),
+      // 256 x 14 (Turing whitepaper); 24, 48 and 8 GB.
+      {"rtx4090", {384 / 8.0 * 21e9, 24ull << 30}},
+      {"l40", {384 / 8.0 * 18e9, 48ull << 30}},
+      {"rtx2070", {256 / 8.0 * 14e9, 8ull << 30}},
   };
   for (const auto& [preset, want] : expected) {
     INFO("preset " << preset);
-    const auto [peak, capacity] = hbm_section_totals(YAML::LoadFile(find_preset(preset))["memory"]["hbm"]);
+    ConfigTree tree;  // with its `inherits` chain: l40's section only overrides rtx4090's clock and rows
+    tree.merge_file(find_preset(preset));
+    const auto [peak, capacity] = hbm_section_totals(tree.find("memory.hbm"));
     CHECK(peak == Approx(want.first).epsilon(0.001));
     CHECK(capacity == want.second);
   }

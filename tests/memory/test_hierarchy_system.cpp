@@ -84,6 +84,11 @@ TEST_CASE("a misspelt hierarchy key gets a suggestion", "[config]") {
 TEST_CASE("every memory preset builds", "[presets]") {
   for (const char* p : {"a100_sxm4", "a100_40gb", "a100_pcie", "h100_sxm5", "h100_pcie", "h800_pcie", "h800_sxm5", "h200", "b200"})
     run_cli(cat("run -p ", p, " --check -q"));
+  // The Volta, Turing and Ada device presets carry their SM layer (system gpu); both systems build.
+  for (const char* p : {"v100", "titan_v", "rtx2070", "rtx4090", "l40"}) {
+    run_cli(cat("run -p ", p, " --check -q"));
+    run_cli(cat("run -p ", p, " --set system=memory_probe --check -q"));
+  }
 }
 
 TEST_CASE("the same configuration gives byte-identical stats", "[determinism]") {

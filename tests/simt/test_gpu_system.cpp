@@ -171,6 +171,13 @@ TEST_CASE("the gpu case mappers turn reference rows into runs with one kernel pe
   ReferenceRow h200 = g;  // SCHEMA.md's h200: the GH100 SM layer on its own memory preset
   h200.preset = "h200";
   CHECK(std::get<SimCase>(mapper("gemm")->map(h200)).presets == std::vector<std::string>{"h200", "sm90_core"});
+  // SCHEMA.md's GeForce/Ada presets carry their SM layer (inherits): the case merges the device preset alone.
+  for (const char* p : {"rtx4090", "l40", "rtx2070"}) {
+    ReferenceRow r = g;
+    r.preset = p;
+    r.params["dtype_in"] = "f16";
+    CHECK(std::get<SimCase>(mapper("gemm")->map(r)).presets == std::vector<std::string>{p});
+  }
   CHECK(std::find(gc.overrides.begin(), gc.overrides.end(), "workload.name=gemm_ws") != gc.overrides.end());
   CHECK(std::find(gc.overrides.begin(), gc.overrides.end(), "workload.BLOCK_K=32") != gc.overrides.end());  // 128 B of tf32
 

@@ -102,6 +102,47 @@ TEST_CASE("mma.sync with an f32 accumulator pays the configured extra cycles in 
   CHECK(plain->plan(f32acc).latency == Approx(plain->plan(f16acc).latency));
 }
 
+TEST_CASE("GeForce tensor cores halve f32-accumulating float mma, not f16-accumulating or integer",
+          "[tensor][mma_sync]") {
+  // RTX 4090 (Ada whitepaper): 330.3 TFLOPS FP16 with FP16 accumulate, 165.2 with FP32; INT8 660.6 TOPS.
+  // 128 SMs x 2.52 GHz: 1024 and 512 FLOP/clk/SM for f16, 2048 OPS for i8.
+  auto u = unit({{"kind", "mma_sync"}, {"rate_f16", "1024"}, {"rate_i8", "2048"}, {"rate_tf32", "512"},
+                 {"acc_f32_rate_fraction", "0.5"}});
+  MmaRequest f32acc = req(64, 64, 16, false);
+  MmaRequest f16acc = f32acc;
+  f16acc.acc = isa::DType::f16;
+  // m16n8k16 = 4096 FLOP at 1024 / 4 per sub-partition: 16 cycles with f16 accumulation, 32 with f32.
+  CHECK(u->plan(f16acc).interval == Approx(16));
+  CHECK(u->plan(f32acc).interval == Approx(32));
+  MmaRequest tf32 = f32acc;  // tf32 accumulates in f32 only: 82.6 TFLOPS on the 4090 = 512 x 0.5
+  tf32.a = tf32.b = isa::DType::tf32;
+  CHECK(u->plan(tf32).interval == Approx(2.0 * 16 * 8 * 8 / (512 / 4 * 0.5)));
+  MmaRequest i8 = f32acc;  // i32 accumulators keep the full rate
+  i8.a = i8.b = isa::DType::i8;
+  i8.acc = isa::DType::i32;
+  CHECK(u->plan(i8).interval == Approx(2.0 * 16 * 8 * 32 / (2048 / 4)));
+  // The data-center default (1.0) leaves f32 accumulation at the full rate.
+  auto dc = unit({{"kind", "mma_sync"}, {"rate_f16", "1024"}});
+  CHECK(dc->plan(f32acc).interval == Approx(16));
+}
+
+TEST_CASE("mma.sync on Turing is 16 bytes deep: m16n8k8 f16, m8n8k16 i8", "[tensor][mma_sync]") {
+  // RTX 2070 (Turing whitepaper): 1024 FLOP/clk/SM f16, 2048 i8; sm_75's shapes carry half sm_80's K.
+  auto u = unit({{"kind", "mma_sync"}, {"rate_f16", "1024"}, {"rate_i8", "2048"}, {"sync_k_bits", "128"}});
+  MmaRequest f16 = req(64, 64, 32, false);
+  f16.acc = isa::DType::f16;
+  const MmaPlan p = u->plan(f16);
+  CHECK(p.inst_k == 8);
+  CHECK(p.instruction == "mma.sync.m16n8k8.f16");
+  CHECK(p.interval == Approx(2.0 * 16 * 8 * 8 / (1024 / 4)));  // 8 cycles
+  // 2x2 warps of 32x32: 2 x 4 m16n8 tiles x 4 k8 steps.
+  CHECK(p.instructions_per_warp == 2 * 4 * 4);
+  MmaRequest i8 = f16;
+  i8.a = i8.b = isa::DType::i8;
+  i8.acc = isa::DType::i32;
+  CHECK(u->plan(i8).inst_k == 16);
+}
+
 TEST_CASE("warps split an output to minimise instructions, squarest first", "[tensor][mma_sync]") {
   CHECK(split_warps(128, 128, 4, 16, 8).wm == 2);
   CHECK(split_warps(128, 128, 4, 16, 8).wn == 2);

@@ -33,9 +33,23 @@ std::optional<std::string> missing_preset(const ReferenceRow& row) {
     find_preset(row.preset);
     return std::nullopt;
   } catch (const ConfigError&) {
-    return cat("no preset '", row.preset, "' (the memory hierarchy presets are a100_sxm4, a100_40gb, a100_pcie, "
-               "h100_sxm5, h100_pcie, h800_pcie, h800_sxm5, b200)");
+    return cat("no preset '", row.preset, "' (the GPU memory hierarchy presets are a100_sxm4, a100_40gb, a100_pcie, "
+               "h100_sxm5, h100_pcie, h800_pcie, h800_sxm5, h200, b200, v100, titan_v, rtx4090, l40, rtx2070)");
   }
+}
+
+/// Threads an SM of the row's preset holds (core.warps x 32: 2048 on GA100/GH100, 1536 on Ada, 1024 on
+/// Turing). Benchmarks launch fixed block sizes; how many of them are resident per SM follows from it.
+long long resident_threads(const ReferenceRow& row) {
+  ConfigTree t;
+  t.merge_file(find_preset(row.preset));
+  const YAML::Node n = t.find("core.warps");
+  if (!n) throw ConfigError(cat(row.location(), ": preset ", row.preset, " has no core.warps"));
+  return 32 * n.as<long long>();
+}
+/// Blocks of `threads` resident per SM, at least one.
+std::string blocks_per_sm(const ReferenceRow& row, long long threads) {
+  return std::to_string(std::max<long long>(1, resident_threads(row) / threads));
 }
 
 SimCase probe_case(const ReferenceRow& row, const std::string& kind) {
@@ -248,12 +262,12 @@ class StreamMapper final : public CaseMapper {
     switch (src) {
       case Source::gpu_stream: {
         // gpu-stream: one double per thread (vector x 8 B), grid = N / blockSize blocks, 2 blocks per SM;
-        // occupancy = 2 x blockSize / 2048. Its arrays hold 128 Mi + 2 doubles each (max_buffer_size in
+        // occupancy = 2 x blockSize / the SM's resident threads (2048 on GA100/GH100, 1536 on Ada). Its arrays hold 128 Mi + 2 doubles each (max_buffer_size in
         // gpu-stream/main.cu): the row's 1 GiB plus 16 B, so consecutive 2 MiB-aligned allocations lie
         // 1 GiB + 2 MiB apart, as the stream probe places them.
         if (!row.has_param("occupancy")) return std::string("gpu-stream rows state an occupancy");
         const double occupancy = row.param_fraction("occupancy");
-        const auto threads = static_cast<long long>(std::llround(occupancy * 1024));
+        const auto threads = static_cast<long long>(std::llround(occupancy * resident_threads(row) / 2.0));
         const double footprint = row.param_bytes("footprint") + 2.0 * 8 * vector;
         set(c, "access_bytes", bytes_text(8.0 * vector));
         set(c, "footprint", bytes_text(footprint));
@@ -266,14 +280,15 @@ class StreamMapper final : public CaseMapper {
         return c;
       }
       case Source::gpu_l2_cache: {
-        // gpu-l2-cache: 1024-thread blocks, 32 unrolled double loads per thread over a block's 256 KiB;
-        // blocks b and b + blockRun read the same data; footprint = blockRun x 256 KiB.
+        // gpu-l2-cache: 1024-thread blocks (as many resident per SM as fit: 2 on GA100/GH100, 1 on Ada), 32
+        // unrolled double loads per thread over a block's 256 KiB; blocks b and b + blockRun read the same
+        // data; footprint = blockRun x 256 KiB.
         const double per_block = 32.0 * 1024 * 8 * vector;
         const long long run = std::max<long long>(1, std::llround(row.param_bytes("footprint") / per_block));
         set(c, "access_bytes", bytes_text(8.0 * vector));
         set(c, "footprint", bytes_text(static_cast<double>(run) * per_block));
         set(c, "threads", "1024");
-        set(c, "blocks_per_core", "2");
+        set(c, "blocks_per_core", blocks_per_sm(row, 1024));
         set(c, "blocks", "100000");
         set(c, "block_run", std::to_string(run));
         set(c, "iterations", "32");
@@ -321,7 +336,7 @@ class StreamMapper final : public CaseMapper {
         }
         // A grid-stride read loop (the dissection paper's float4 kernels, the B200 survey, Chips and
         // Cheese): assumed 4 loads in flight per thread; the stated blocks all resident (256 threads each,
-        // assumed), else 2 blocks of 1024 threads per SM. Footprints not stated: 2 MiB for level l2 (inside
+        // assumed), else as many blocks of 1024 threads per SM as fit (2 on GA100/GH100). Footprints not stated: 2 MiB for level l2 (inside
         // every preset's L2 partition), 1 GiB otherwise.
         const bool l2 = level == "l2";
         const double footprint = row.has_param("footprint") ? row.param_bytes("footprint") : (l2 ? 2.0 : 1024.0) * (1 << 20);
@@ -330,7 +345,7 @@ class StreamMapper final : public CaseMapper {
         const bool blocks = row.has_param("blocks");
         set(c, "threads", std::to_string(row.has_param("threads") ? row.param_integer("threads") : (blocks ? 256 : 1024)));
         if (blocks) set(c, "blocks", std::to_string(row.param_integer("blocks")));
-        set(c, "blocks_per_core", blocks ? "0" : "2");  // 0: the whole grid resident at once
+        set(c, "blocks_per_core", blocks ? "0" : blocks_per_sm(row, 1024));  // 0: the whole grid resident at once
         set(c, "iterations", "1000000");
         set(c, "loads_in_flight", "4");
         set(c, "max_bytes", l2 ? l2_prefix(footprint) : level == "dram" ? kDramSteadyStateBytes : "32MiB");
