@@ -86,6 +86,23 @@ TEST_CASE("the same tile GEMM runs unchanged on A100 with mma.sync and cp.async"
                          !Contains("warp-group tensor pipe"));
 }
 
+TEST_CASE("the same tile GEMM and attention run unchanged on Ada and Turing with values", "[gpu][values]") {
+  // rtx4090 and rtx2070 inherit their SM layers (sm89_core, sm75_core): mma.sync, no TMA, no clusters.
+  for (const char* preset : {"rtx4090", "rtx2070"}) {
+    for (const char* w : {"gemm", "attention_fwd"}) {
+      const fs::path d = fresh_dir(cat(preset, "_", w));
+      const Result r = run(cat("run -p ", preset, " --set workload.name=", w, " ", kSmall, " -o ", d.string()));
+      INFO(preset << " " << w << ": " << r.output);
+      REQUIRE(r.code == 0);
+      const auto stats = nlohmann::json::parse(slurp(d / "stats.json"));
+      CHECK(sum_stat(stats, "value_check", "elements") > 0);
+      CHECK(sum_stat(stats, "value_check", "mismatches") == 0);
+      CHECK(sum_stat(stats, "simt_sm", "wgmma_instructions") == 0);
+      CHECK(sum_stat(stats, "simt_sm", "inst_tensor") > 0);
+    }
+  }
+}
+
 TEST_CASE("warp-specialised GEMM, attention and f64 mma carry values on H100", "[gpu][values]") {
   // gemm_fp8_scaled: its functional shape runs 2 x 1 clusters and promotes each K block's partial sum;
   // with 48-column tiles some tiles span two B scale blocks (the producer copies both, the consumers
