@@ -38,8 +38,17 @@ struct GemmConfig {
   int64_t cluster_m = 1;  // gemm_ws: programs per cluster along M (B multicast)
   int64_t cluster_n = 1;  // gemm_ws: programs per cluster along N (A multicast)
   int64_t consumers = 2;  // consumer instances (math warp groups) sharing a tile's rows
+  int64_t groups = 1;     // gemm_fp8_scaled: weight matrices B, one per group of M / groups rows
   DType in = DType::bf16, acc = DType::f32, out = DType::bf16;
   MmaOptions mma;
+
+  /// gemm_fp8_scaled's grouped layout: B rows per group (N padded to whole BN tiles when grouped), scale
+  /// blocks of B per group, M tiles per group (every M tile with one group).
+  int64_t n_tiles() const { return (n + bn - 1) / bn; }
+  int64_t b_rows_per_group() const { return groups == 1 ? n : n_tiles() * bn; }
+  int64_t b_scale_rows_per_group() const { return (b_rows_per_group() + 127) / 128; }
+  int64_t m_tiles_per_group() const { return groups == 1 ? (m + bm - 1) / bm : m / groups / bm; }
+  int64_t group_of_row(int64_t i) const { return i / (m / groups); }
 };
 
 /// The accumulator of one output element over k in [k0, k1), starting from 0.
@@ -55,14 +64,16 @@ double accumulate(const GemmConfig& c, const TileValue& a, const TileValue& b, i
 /// sum from 0, promoted as acc = fma(partial, f32(sa * sb), acc), rounded once to f32.
 double scaled_accumulate(const GemmConfig& c, const TileValue& a, const TileValue& b, const TileValue& sa,
                          const TileValue& sb, int64_t i, int64_t j) {
+  const int64_t g = c.group_of_row(i);
   const double* av = a.values().data() + i * c.k;
-  const double* bv = b.values().data() + j * c.k;
+  const double* bv = b.values().data() + (g * c.b_rows_per_group() + j) * c.k;
   const int64_t kb = (c.k + kScaleBlock - 1) / kScaleBlock;
+  const int64_t sb_row = g * c.b_scale_rows_per_group() + j / kScaleBlock;
   double acc = 0.0;
   for (int64_t blk = 0; blk < kb; ++blk) {
     const int64_t k0 = blk * kScaleBlock, k1 = std::min(c.k, k0 + kScaleBlock);
     const double partial = reference_accumulate(c.acc, c.mma, 0.0, [&](int64_t k) { return av[k] * bv[k]; }, k0, k1);
-    const double scale = round_to(DType::f32, sa.at(blk * c.m + i) * sb.at((j / kScaleBlock) * kb + blk));
+    const double scale = round_to(DType::f32, sa.at(blk * c.m + i) * sb.at(sb_row * kb + blk));
     acc = round_to(DType::f32, add_round_to_odd(partial * scale, acc));
   }
   return acc;
@@ -143,10 +154,15 @@ class GemmWorkload final : public Workload {
       p.push_back({"cluster_m", "1", "2", "programs per cluster along M, sharing each B tile (TMA multicast)", {}});
       p.push_back({"cluster_n", "1", "1", "programs per cluster along N, sharing each A tile (TMA multicast)", {}});
     }
-    if (scaled)
+    if (scaled) {
       p.push_back({"consumers", "2", "2",
                    "math warp groups (consumer instances) splitting a tile's rows: DeepGEMM takes 1 for BLOCK_M 64",
                    {"1", "2"}});
+      p.push_back({"groups", "1", "1",
+                   "weight matrices B, one per group of M / groups consecutive rows of A (DeepGEMM's m-grouped "
+                   "contiguous layout: MoE experts); each group's rows a multiple of BLOCK_M",
+                   {}});
+    }
     if (v_ == GemmVariant::epilogue)
       p.push_back({"activation", "gelu", "", "activation after the bias add",
                    {"relu", "gelu", "gelu_tanh", "silu", "sigmoid", "tanh"}});
@@ -171,7 +187,15 @@ class GemmWorkload final : public Workload {
       config_fail(p, "the narrowed accumulator needs BLOCK_K (" + std::to_string(c.bk) +
                          ") to be a multiple of acc_block_k (" + std::to_string(c.mma.acc_block_k) +
                          ") so its blocks line up with the K tiles");
-    if (v_ == GemmVariant::scaled) c.consumers = int_in(p, "consumers", 1, 2);
+    if (v_ == GemmVariant::scaled) {
+      c.consumers = int_in(p, "consumers", 1, 2);
+      c.groups = int_in(p, "groups", 1, 65536);
+      if (c.groups > 1 && (c.m % c.groups != 0 || (c.m / c.groups) % c.bm != 0))
+        config_fail(p, "groups (" + std::to_string(c.groups) + "): each group's rows, M / groups = " +
+                           std::to_string(c.m) + " / " + std::to_string(c.groups) +
+                           ", must be a whole multiple of BLOCK_M (" + std::to_string(c.bm) +
+                           "), as DeepGEMM's contiguous layout aligns them");
+    }
     if (warp_specialised() && c.bm % c.consumers != 0)
       config_fail(p, "BLOCK_M (" + std::to_string(c.bm) + ") must be a multiple of the " + std::to_string(c.consumers) +
                          " consumers: each takes an equal share of the rows");
@@ -195,6 +219,9 @@ class GemmWorkload final : public Workload {
       if (tiles_n % c.cluster_n != 0)
         config_fail(p, "cluster_n (" + std::to_string(c.cluster_n) + ") must divide the " + std::to_string(tiles_n) +
                            " output-tile columns (N / BLOCK_N rounded up)");
+      if (c.groups > 1 && c.cluster_m > 1)
+        config_fail(p, "cluster_m (" + std::to_string(c.cluster_m) + ") must be 1 with groups: programs stacked "
+                           "along M may belong to different groups and cannot share B tiles");
     }
     return c;
   }
@@ -242,6 +269,11 @@ class GemmWorkload final : public Workload {
       b.scalars["KB"] = (c.k + kScaleBlock - 1) / kScaleBlock;
       b.scalars["NB"] = (c.n + kScaleBlock - 1) / kScaleBlock;
       b.scalars["WG"] = c.consumers;
+      b.scalars["BR"] = c.groups * c.b_rows_per_group();
+      b.scalars["SR"] = c.groups * c.b_scale_rows_per_group();
+      b.scalars["MPG"] = c.m_tiles_per_group();
+      b.scalars["NTG"] = c.n_tiles();
+      b.scalars["NBG"] = c.b_scale_rows_per_group();
     }
     b.interpreter.mma = c.mma;
     // gemm_ws: the second consumer's half of a bottom edge tile can lie wholly below M (its store then
@@ -251,6 +283,7 @@ class GemmWorkload final : public Workload {
               dtype_name(c.in) + "->" + dtype_name(c.acc) + "->" + dtype_name(c.out) + ", tiles " +
               std::to_string(c.bm) + "x" + std::to_string(c.bn) + "x" + std::to_string(c.bk) +
               (v_ == GemmVariant::splitk ? ", split_k " + std::to_string(c.split_k) : "") +
+              (c.groups > 1 ? ", " + std::to_string(c.groups) + " groups" : "") +
               (c.cluster_m * c.cluster_n > 1
                    ? ", clusters of " + std::to_string(c.cluster_m) + "x" + std::to_string(c.cluster_n) + " (multicast)"
                    : "");
@@ -266,14 +299,15 @@ class GemmWorkload final : public Workload {
       // integers for i8, keeping i32 sums far from overflow.
       const double range = c.in == DType::i8 ? 8.0 : (bits(c.in) <= 8 ? 2.0 : 1.0);
       buf.tensors.at("A") = random_tensor(c.in, {c.m, c.k}, rng, -range, range);
-      buf.tensors.at("B") = random_tensor(c.in, v_ == GemmVariant::scaled ? Shape{c.n, c.k} : Shape{c.k, c.n}, rng,
-                                          -range, range);
+      buf.tensors.at("B") = random_tensor(
+          c.in, v_ == GemmVariant::scaled ? Shape{c.groups * c.b_rows_per_group(), c.k} : Shape{c.k, c.n}, rng,
+          -range, range);
     }
     if (v_ == GemmVariant::scaled) {
       // Scales as a quantiser makes them: positive, within a few binades of 1.
-      const int64_t kb = (c.k + kScaleBlock - 1) / kScaleBlock, nb = (c.n + kScaleBlock - 1) / kScaleBlock;
+      const int64_t kb = (c.k + kScaleBlock - 1) / kScaleBlock;
       buf.tensors.at("SA") = random_tensor(DType::f32, {kb, c.m}, rng, 0.125, 4.0);
-      buf.tensors.at("SB") = random_tensor(DType::f32, {nb, kb}, rng, 0.125, 4.0);
+      buf.tensors.at("SB") = random_tensor(DType::f32, {c.groups * c.b_scale_rows_per_group(), kb}, rng, 0.125, 4.0);
     }
     if (v_ == GemmVariant::epilogue) buf.tensors.at("Bias") = random_tensor(DType::f32, {c.n}, rng, -1.0, 1.0);
     return buf;

@@ -192,14 +192,21 @@ const char* gemm_kernel(const ReferenceRow& row) { return block_scaled(row) ? "g
 ///  - the most stages, of 8..4 (6..4 when the width does not divide 128: two B scales per K block), whose
 ///    shared memory fits: A, B and A's scales per stage, plus the output tile (bf16) and B's scales;
 ///  - TMA multicast of A (and its scales) over a cluster of two tiles along N when M >= 1024, N is a
-///    multiple of two tile widths and the SM count is even.
-MapResult map_block_scaled(const ReferenceRow& row, SimCase c, const std::string& din) {
+///    multiple of two tile widths, the SM count is even and there is one group.
+/// Grouped GEMMs (m_grouped_gemm_fp8_fp8_bf16_nt_*): the contiguous layout chooses as for one GEMM of all
+/// groups' rows with 128-row tiles (its M alignment); the masked layout as for `groups` GEMMs of M rows.
+struct ScaledLaunch {
+  double m = 0;          // rows the tile choice sees: M, the groups' total (contiguous), or M per group (masked)
+  double groups = 1;     // GEMMs of m rows whose tiles share the waves (masked layout)
+  bool fixed_128 = false;  // 128-row tiles whatever m (contiguous layout's alignment)
+};
+MapResult map_block_scaled(const ReferenceRow& row, SimCase c, const std::string& din, const ScaledLaunch& l) {
   if (din != "f8e4m3" && din != "f8e5m2") return cat("the block-scaled kernel takes FP8 inputs, not ", din);
   if (core_layer(row.preset) != "sm90_core") return std::string("DeepGEMM's block-scaled kernel needs sm_90 (wgmma, TMA)");
-  const double m = row.param_number("M"), n = row.param_number("N"), k = row.param_number("K");
-  const double block_m = m <= 64 ? 64 : 128;
+  const double m = l.m, n = row.param_number("N"), k = row.param_number("K");
+  const double block_m = m <= 64 && !l.fixed_128 ? 64 : 128;
   const double sms = preset_number(row, "chip.cores");
-  const double tile_rows = std::ceil(m / block_m);
+  const double tile_rows = std::ceil(m / block_m) * l.groups;
   int best_bn = 0;
   double best_waves = 0, best_last = 0;
   for (int bn = 16; bn <= 128; bn += 8) {
@@ -223,7 +230,7 @@ MapResult map_block_scaled(const ReferenceRow& row, SimCase c, const std::string
     return cat("the SM's scratch (", scratch, " B) holds fewer than 4 stages of ", stage_bytes, " B besides ",
                fixed_bytes, " B of output tile and B scales");
   const double tile_cols = std::ceil(n / best_bn);
-  const bool multicast = m >= 1024 && std::fmod(n, 2.0 * best_bn) == 0 && std::fmod(sms, 2) == 0;
+  const bool multicast = m >= 1024 && std::fmod(n, 2.0 * best_bn) == 0 && std::fmod(sms, 2) == 0 && l.groups == 1;
   set(c, "BLOCK_M", block_m == 64 ? "64" : "128");
   set(c, "consumers", block_m == 64 ? "1" : "2");
   set(c, "BLOCK_N", std::to_string(best_bn));
@@ -256,7 +263,7 @@ class GemmMapper final : public CaseMapper {
     auto o = isa_dtype(out);
     if (!o) return cat("dtype_out '", out, "' has no ISA dtype");
     set(c, "dtype_out", *o);
-    if (block_scaled(row)) return map_block_scaled(row, std::move(c), *d);
+    if (block_scaled(row)) return map_block_scaled(row, std::move(c), *d, ScaledLaunch{row.param_number("M")});
     // One kernel for every shape: 128x256 output tiles, 128-byte K tiles, 4 stages.
     const int bits = *d == "tf32" ? 32 : (d->rfind("f8", 0) == 0 || *d == "i8" ? 8 : (*d == "f4e2m1" ? 4 : 16));
     // Stages: up to 4, as many as the SM's scratch holds (one stage = a 128 x 128 B tile of A and a
@@ -294,6 +301,51 @@ class GemmMapper final : public CaseMapper {
   }
   std::string what_is_extracted(const ReferenceRow& row) const override {
     return cat("2MNK / kernel scope '", gemm_kernel(row), "'");
+  }
+};
+
+// ---- grouped_gemm --------------------------------------------------------------------------------------
+
+/// DeepGEMM's m-grouped FP8 GEMMs (MoE experts: `groups` weights of N x K, M rows per group) on the
+/// block-scaled kernel with one weight per group. Both layouts run the contiguous computation: the masked
+/// one with every group's mask full (M valid rows per group), which the row's M stands for; they differ
+/// in DeepGEMM's launch choice (map_block_scaled).
+class GroupedGemmMapper final : public CaseMapper {
+ public:
+  MapResult map(const ReferenceRow& row) const override {
+    if (megacore::is_megacore_preset(row.preset)) return std::string("grouped GEMM rows are modelled on the GPU only");
+    const std::string layout = row.param_or("layout", "contiguous");
+    if (layout != "contiguous" && layout != "masked") return cat("layout '", layout, "' is not contiguous or masked");
+    const std::string din = row.param_or("dtype_in", "e4m3");
+    auto d = isa_dtype(din);
+    if (!d) return cat("dtype_in '", din, "' has no ISA dtype");
+    const double groups = row.param_number("groups"), m = row.param_number("M");
+    const double block_m = layout == "masked" && m <= 64 ? 64 : 128;
+    if (groups < 1 || std::fmod(m, block_m) != 0)
+      return cat("M per group (", m, ") must be a whole number of ", block_m,
+                 "-row tiles: the kernel has no per-group row mask");
+    MapResult base = gpu_case(row, "gemm_fp8_scaled");
+    if (auto* why = std::get_if<std::string>(&base)) return *why;
+    SimCase c = std::get<SimCase>(base);
+    set(c, "M", format_number(groups * m));
+    set(c, "N", row.param("N"));
+    set(c, "K", row.param("K"));
+    set(c, "groups", format_number(groups));
+    set(c, "dtype_in", *d);
+    set(c, "dtype_acc", "f32");
+    set(c, "dtype_out", "bf16");  // m_grouped_gemm_fp8_fp8_bf16_nt_*
+    return map_block_scaled(row, std::move(c), *d,
+                            layout == "contiguous" ? ScaledLaunch{groups * m, 1, true} : ScaledLaunch{m, groups, false});
+  }
+  std::optional<double> extract(const ReferenceRow& row, const nlohmann::json& stats) const override {
+    const auto t = kernel_time(stats, "gemm_fp8_scaled");
+    if (!t) return std::nullopt;
+    const double flops =
+        2.0 * row.param_number("groups") * row.param_number("M") * row.param_number("N") * row.param_number("K");
+    return rate_in_unit(flops / *t, row.unit, clock_hz(stats, "core"), sm_count(stats));
+  }
+  std::string what_is_extracted(const ReferenceRow&) const override {
+    return "2 groups M N K / kernel scope 'gemm_fp8_scaled'";
   }
 };
 
@@ -405,6 +457,8 @@ class LaunchMapper final : public CaseMapper {
 const RegisterCaseMapper<MmaMapper> kMma("mma", "gpu system: tensor-instruction latency/throughput microbenchmark");
 const RegisterCaseMapper<AluMapper> kAlu("alu", "gpu system: dependent FMA latency microbenchmark");
 const RegisterCaseMapper<GemmMapper> kGemm("gemm", "gpu system: warp-specialised GEMM (128x256 tiles, 4 stages)");
+const RegisterCaseMapper<GroupedGemmMapper> kGroupedGemm(
+    "grouped_gemm", "gpu system: DeepGEMM's m-grouped FP8 GEMM (block-scaled kernel, one weight per group)");
 const RegisterCaseMapper<AttentionMapper> kAttention("attention_fwd", "gpu system: warp-specialised flash-attention forward (attention_ws)");
 const RegisterCaseMapper<SoftmaxMapper> kSoftmax("softmax", "gpu system: row softmax");
 const RegisterCaseMapper<LaunchMapper> kLaunch("launch", "gpu system: empty-kernel launch latency");

@@ -119,23 +119,36 @@ GEMM_CASES = [
 def check_gemm_fp8_scaled():
     """DeepGEMM's promotion: per 128-wide K block a partial sum from 0 (f32 adds in k order, or the narrowed
     accumulator), then acc = fma(partial, f32(sa * sb), acc) rounded once to f32: exact rational arithmetic
-    here, so the single rounding is independent of the kernel's round-to-odd trick. B is [N, K]."""
+    here, so the single rounding is independent of the kernel's round-to-odd trick. B is [N, K]; with
+    groups, one [N, K] weight per group of M / groups rows, each padded to whole BLOCK_N tiles."""
     from fractions import Fraction
     for params in ({}, {"K": 300, "N": 160, "BLOCK_N": 32, "dtype_out": "f32"},
                    {"K": 300, "N": 160, "BLOCK_N": 48, "dtype_out": "f32"},  # tiles spanning two B scale blocks
                    {"M": 100, "K": 300, "BLOCK_M": 64, "consumers": 1},  # one math warp group per 64-row tile
-                   {"K": 260, "dtype_in": "f8e5m2", "acc_mantissa_bits": 13, "acc_block_k": 32}):
+                   {"K": 260, "dtype_in": "f8e5m2", "acc_mantissa_bits": 13, "acc_block_k": 32},
+                   # m-grouped contiguous layout: 4 groups of 128 rows, 200 columns in 48-wide tiles
+                   {"M": 512, "groups": 4, "N": 200, "BLOCK_N": 48, "K": 300, "cluster_m": 1}):
         w, inputs, results, _ = run("gemm_fp8_scaled", params)
         p = w.params
-        a, b, sa, sb = inputs["A"], inputs["B"].T, inputs["SA"], inputs["SB"]
-        k = a.shape[1]
-        acc = np.zeros((a.shape[0], b.shape[1]))
-        for blk, k0 in enumerate(range(0, k, 128)):
-            partial = gemm_model(a[:, k0:k0 + 128], b[k0:k0 + 128, :], "f32", p)
-            scale = nn.f32_round(np.multiply.outer(sa[blk, :], sb[np.arange(b.shape[1]) // 128, blk]))
-            acc = np.vectorize(lambda x, y, z: round_fraction_f32(Fraction(x) * Fraction(y) + Fraction(z)))(
-                partial, scale, acc)
-        assert_exact("gemm_fp8_scaled %s" % params, results["C"], nn.round_to(p["dtype_out"], acc))
+        groups, n, bn = int(p["groups"]), int(p["N"]), int(p["BLOCK_N"])
+        rows_b = n if groups == 1 else -(-n // bn) * bn  # B rows per group (padded to whole tiles)
+        rows_sb = -(-rows_b // 128)
+        a_all, sa_all = inputs["A"], inputs["SA"]
+        mg = a_all.shape[0] // groups
+        want = np.zeros((a_all.shape[0], n))
+        for g in range(groups):
+            a, sa = a_all[g * mg:(g + 1) * mg], sa_all[:, g * mg:(g + 1) * mg]
+            b = inputs["B"][g * rows_b:g * rows_b + n].T
+            sb = inputs["SB"][g * rows_sb:(g + 1) * rows_sb]
+            k = a.shape[1]
+            acc = np.zeros((a.shape[0], b.shape[1]))
+            for blk, k0 in enumerate(range(0, k, 128)):
+                partial = gemm_model(a[:, k0:k0 + 128], b[k0:k0 + 128, :], "f32", p)
+                scale = nn.f32_round(np.multiply.outer(sa[blk, :], sb[np.arange(b.shape[1]) // 128, blk]))
+                acc = np.vectorize(lambda x, y, z: round_fraction_f32(Fraction(x) * Fraction(y) + Fraction(z)))(
+                    partial, scale, acc)
+            want[g * mg:(g + 1) * mg] = acc
+        assert_exact("gemm_fp8_scaled %s" % params, results["C"], nn.round_to(p["dtype_out"], want))
 
 
 def round_fraction_f32(q):

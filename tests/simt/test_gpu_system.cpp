@@ -244,6 +244,31 @@ TEST_CASE("the gpu case mappers turn reference rows into runs with one kernel pe
   dg.params["dtype_in"] = "bf16";
   CHECK_THAT(std::get<std::string>(mapper("gemm")->map(dg)), Contains("FP8"));
 
+  // Grouped GEMM rows (SCHEMA.md grouped_gemm: DeepGEMM's m-grouped layouts) run the block-scaled kernel
+  // with one weight per group over groups x M rows. Contiguous: the launch of one GEMM of all the rows
+  // (4 x 8192 rows, N = 4096: 128-wide tiles, A multicast); masked: of `groups` GEMMs of M rows, never
+  // multicast (4 x 256 rows, N = 7168: 8 tile rows x 64 tiles of 112 fill the 4th wave with 116 of 132).
+  ReferenceRow gg = g;
+  gg.workload = "grouped_gemm";
+  gg.preset = "h800_sxm5";
+  gg.params = {{"groups", "4"}, {"M", "8192"}, {"N", "4096"}, {"K", "7168"}, {"layout", "contiguous"}, {"dtype_in", "e4m3"}};
+  const SimCase contiguous = std::get<SimCase>(mapper("grouped_gemm")->map(gg));
+  CHECK(has(contiguous, "workload.name=gemm_fp8_scaled"));
+  CHECK(has(contiguous, "workload.M=32768"));
+  CHECK(has(contiguous, "workload.groups=4"));
+  CHECK(has(contiguous, "workload.BLOCK_N=128"));
+  CHECK(has(contiguous, "workload.cluster_n=2"));
+  gg.params = {{"groups", "4"}, {"M", "256"}, {"N", "7168"}, {"K", "2048"}, {"layout", "masked"}, {"dtype_in", "e4m3"}};
+  const SimCase masked = std::get<SimCase>(mapper("grouped_gemm")->map(gg));
+  CHECK(has(masked, "workload.M=1024"));
+  CHECK(has(masked, "workload.BLOCK_N=112"));
+  CHECK(has(masked, "workload.cluster_n=1"));
+  gg.params["M"] = "32";  // a partial tile per group needs the per-group row mask the kernel lacks
+  CHECK_THAT(std::get<std::string>(mapper("grouped_gemm")->map(gg)), Contains("whole number of 64-row tiles"));
+  gg.params["M"] = "256";
+  gg.params["layout"] = "ragged";
+  CHECK_THAT(std::get<std::string>(mapper("grouped_gemm")->map(gg)), Contains("layout 'ragged'"));
+
   // Attention rows: 128 query rows per program and the most key rows (a multiple of 16, up to 128) whose
   // Q tile and two stages of K and V fit the scratch: 128 for head dim 128; for 256, 2 x 256 x (128 + 4 x 80)
   // = 224 KiB fits the 227 KiB and 96 would not, as FlashAttention-3's 128 x 80.

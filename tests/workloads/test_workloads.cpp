@@ -95,7 +95,7 @@ TEST_CASE("workloads: a corrupted kernel fails its reference", "[workloads]") {
   const std::string first_only = corrupted_template("gemm_fp8_scaled.tile", "%s2 = select %former, %s0, %s1",
                                                     "%s2 = select %former, %s0, %s0");
   CHECK_FALSE(run_functional("gemm_fp8_scaled", spanning, first_only).comparison.pass);
-  const std::string wrong_block = corrupted_template("gemm_fp8_scaled.tile", "copy_async %SB[%nb, %k]", "copy_async %SB[%nb, %c0]");
+  const std::string wrong_block = corrupted_template("gemm_fp8_scaled.tile", "copy_async %SB[%nbg, %k]", "copy_async %SB[%nbg, %c0]");
   CHECK_FALSE(run_functional("gemm_fp8_scaled", {{"K", "300"}}, wrong_block).comparison.pass);
   // One math warp group per 64-row tile (DeepGEMM's M <= 64 launch), M = 100: two tile rows, the second
   // partly outside. Storing each tile one row block too low must fail.
@@ -103,6 +103,16 @@ TEST_CASE("workloads: a corrupted kernel fails its reference", "[workloads]") {
   CHECK(run_functional("gemm_fp8_scaled", one_group).comparison.pass);
   const std::string shifted = corrupted_template("gemm_fp8_scaled.tile", "%row = add %m2, %wg", "%row = add %m2, %c1");
   CHECK_FALSE(run_functional("gemm_fp8_scaled", one_group, shifted).comparison.pass);
+  // Grouped (DeepGEMM's m-grouped contiguous layout): 2 groups of 128 rows, and 4 groups of 128 rows
+  // whose 200 columns end in a partial 48-wide tile (each group's B padded to 5 tiles) spanning two
+  // scale blocks. Every group reading group 0's weights must fail.
+  const std::map<std::string, std::string> grouped{{"M", "256"}, {"groups", "2"}, {"cluster_m", "1"}};
+  CHECK(run_functional("gemm_fp8_scaled", grouped).comparison.pass);
+  const std::map<std::string, std::string> grouped_spanning{{"M", "512"}, {"groups", "4"}, {"N", "200"},
+                                                            {"BLOCK_N", "48"}, {"K", "300"}, {"cluster_m", "1"}};
+  CHECK(run_functional("gemm_fp8_scaled", grouped_spanning).comparison.pass);
+  const std::string one_weight = corrupted_template("gemm_fp8_scaled.tile", "%pnb = add %b_first, %pn", "%pnb = add %c0, %pn");
+  CHECK_FALSE(run_functional("gemm_fp8_scaled", grouped, one_weight).comparison.pass);
   // Softmax: multiplies by the row sum instead of its reciprocal.
   const std::string softmax = corrupted_template("softmax.tile", "%row_scale = mul %own_scale, %rs",
                                                  "%row_scale = mul %own_scale, %s");
@@ -150,6 +160,10 @@ TEST_CASE("workloads: parameters are resolved and validated", "[workloads]") {
   CHECK_THROWS_WITH(build_workload("gemm", {{"dtype_in", "bf16"}, {"dtype_acc", "i32"}}),
                     Contains("mma does not accumulate bf16 operands in i32"));
   CHECK_THROWS_WITH(build_workload("gemm_ws", {{"BLOCK_M", "63"}}), Contains("BLOCK_M (63) must be a multiple of the 2 consumers"));
+  CHECK_THROWS_WITH(build_workload("gemm_fp8_scaled", {{"M", "256"}, {"groups", "3"}, {"cluster_m", "1"}}),
+                    Contains("groups (3): each group's rows, M / groups = 256 / 3, must be a whole multiple of BLOCK_M"));
+  CHECK_THROWS_WITH(build_workload("gemm_fp8_scaled", {{"M", "256"}, {"groups", "2"}, {"cluster_m", "2"}}),
+                    Contains("cluster_m (2) must be 1 with groups"));
   CHECK_THROWS_WITH(build_workload("mma", {{"shape", "64x64"}}), Contains("shape '64x64' is not m<M>n<N>k<K>"));
   CHECK_THROWS_WITH(build_workload("stream", {{"footprint", "4"}}), Contains("gives 0 elements per vector"));
   CHECK_THROWS_AS(parse_param_list({"M"}), ConfigError);
