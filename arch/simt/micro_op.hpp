@@ -77,6 +77,7 @@ struct MicroOp {
   bool group_wide = false;        // one completion for the whole group (copies, barriers, channel ops)
   std::uint32_t shared_bytes = 0; // bytes per instruction (shared loads/stores)
   std::uint32_t chains = 1;       // wgmma: independent accumulators per warp group
+  bool accumulate_in_pipe = false;  // tcgen05: a dependent MMA follows its producer at the interval
   std::uint64_t shared_offset = 0;
   std::int32_t channel = -1;      // channel ops
   std::int64_t item = -1;         // channel item (put/get/acquire/release index)

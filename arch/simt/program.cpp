@@ -383,6 +383,7 @@ MicroOp* GroupRunner::emit_step(const isa::Op& op, const MicroStep& s, std::vect
   m->leader_only = s.leader_only;
   m->shared_bytes = s.shared_bytes;
   m->chains = s.chains;
+  m->accumulate_in_pipe = s.accumulate_in_pipe;
   m->op = &op;
   for (MicroOp* x : srcs) pool_.add_ref(x);
   m->srcs = std::move(srcs);

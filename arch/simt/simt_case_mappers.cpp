@@ -66,9 +66,18 @@ class MmaMapper final : public CaseMapper {
     const std::string mode = row.param_or("mode", "throughput");
     const std::string din = row.param_or("dtype_in", instr == "dmma" ? "f64" : "f16");
     if (instr == "dmma" && din != "f64") return cat("dmma takes f64 operands, not ", din);
-    if (instr == "tcgen05") return std::string("the tcgen05 (Blackwell) tensor unit is not modelled yet");
     if (mode != "latency" && mode != "throughput") return cat("mode '", mode, "' is not modelled");
-    const std::string operands = row.param_or("operands", "SS");
+    std::string operands = row.param_or("operands", "SS");
+    if (instr == "tcgen05") {
+      // arch/tensor/README.md: back-to-back MMAs into one TMEM accumulator chain at the interval; the
+      // single-MMA latency (commit + mbarrier wait after each) needs a benchmark that waits per MMA.
+      if (core_layer(row.preset) != "sm100_core") return std::string("tcgen05 runs on sm_100 (b200) only");
+      if (mode == "latency")
+        return std::string("tcgen05 single-MMA latency (commit + mbarrier wait per MMA) is not modelled: these "
+                           "rows set core.tensor.tcgen05_latency (sm100_core.yaml)");
+      if (row.param_or("cta_group", "1") != "1") return std::string("tcgen05 CTA pairs (cta_group::2) are not modelled");
+      if (operands == "TS") operands = "RS";  // A from tensor memory: off the shared-memory operand stream
+    }
     if (operands != "SS" && operands != "RS") return cat("operands ", operands, " (tensor memory) is not modelled");
     auto d = isa_dtype(din);
     if (!d) return cat("dtype_in '", din, "' has no ISA dtype");
@@ -282,11 +291,12 @@ class GemmMapper final : public CaseMapper {
     set(c, "BLOCK_N", std::to_string(block_n));
     set(c, "BLOCK_K", std::to_string(1024 / bits));
     set(c, "stages", std::to_string(stages));
-    // Clusters: on sm_90 (TMA multicast) two programs stacked along M share each B tile, as CUTLASS's and
+    // Clusters: on sm_90 and sm_100 (TMA multicast) two programs stacked along M share each B tile, as CUTLASS's and
     // DeepGEMM's Hopper kernels do (cluster shape 2 x 1), whenever the output has an even number of tile
     // rows; sm_80 and older have no clusters.
     const auto tile_rows = static_cast<std::int64_t>(std::ceil(row.param_number("M") / 128));
-    const bool multicast = core_layer(row.preset) == "sm90_core" && tile_rows % 2 == 0;
+    const bool multicast =
+        (core_layer(row.preset) == "sm90_core" || core_layer(row.preset) == "sm100_core") && tile_rows % 2 == 0;
     set(c, "cluster_m", multicast ? "2" : "1");
     set(c, "inputs", row.param_or("inputs", "random"));
     use_tensor_clock(row, c);

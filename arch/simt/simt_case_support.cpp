@@ -21,6 +21,7 @@ std::string core_layer(const std::string& preset) {
   if (starts("titan_v") || starts("v100")) return "sm70_core";
   if (starts("rtx4090") || starts("l40")) return "sm89_core";
   if (starts("rtx2070")) return "sm75_core";
+  if (starts("b200")) return "sm100_core";
   return "";
 }
 
@@ -62,8 +63,8 @@ MapResult gpu_case(const ReferenceRow& row, const std::string& workload) {
   const std::string layer = core_layer(row.preset);
   if (layer.empty())
     return cat("no SIMT SM layer for preset '", row.preset,
-               "' (the gpu system models Volta titan_v/v100, Turing rtx2070, Ampere a100_*, Ada rtx4090/l40 and "
-               "Hopper h100_*/h800_*/h200)");
+               "' (the gpu system models Volta titan_v/v100, Turing rtx2070, Ampere a100_*, Ada rtx4090/l40, "
+               "Hopper h100_*/h800_*/h200 and Blackwell b200)");
   if (!layer_alone(row)) {
     try {
       find_preset(row.preset);

@@ -322,6 +322,7 @@ class GroupLowerer {
       s.interval = plan.interval;
       const std::int64_t ksteps = std::max<std::int64_t>(1, cdiv(r.k, plan.inst_k));
       s.chains = u32(std::max<std::int64_t>(1, static_cast<std::int64_t>(plan.instructions_per_warp) / ksteps));
+      s.accumulate_in_pipe = plan.accumulate_in_pipe;
       l.steps.push_back(s);
     } else {
       l.operand_loads_a = u32(static_cast<std::int64_t>(plan.operand_loads_a));

@@ -45,6 +45,7 @@ struct MicroStep {
   bool group_wide = false;
   std::uint32_t shared_bytes = 0;
   std::uint32_t chains = 1;  // wgmma: independent accumulator blocks per warp group (dependent chains)
+  bool accumulate_in_pipe = false;  // tcgen05: accumulator chaining at the interval (tensor memory)
 };
 
 /// What one tile op becomes for each warp of its group. Steps run in order, each after the previous

@@ -602,13 +602,21 @@ void Sm::enqueue_wgmma(Warp& w, MicroOp& m, Time now) {
   // Accumulators live in registers: an instruction that accumulates into a result still being written
   // back waits for it. With `chains` independent accumulators interleaved, consecutive instructions of one
   // chain are `chains` apart, so the spacing is max(interval, latency / chains).
-  const double spacing = std::max(m.interval, static_cast<double>(m.latency) / std::max<std::uint32_t>(1, m.chains));
+  // Accumulators in the tensor pipe (tensor memory) chain at the interval instead.
+  const double spacing =
+      m.accumulate_in_pipe
+          ? m.interval
+          : std::max(m.interval, static_cast<double>(m.latency) / std::max<std::uint32_t>(1, m.chains));
   double chained = static_cast<double>(now);  // the earliest start the accumulator chain allows
   for (std::size_t i = 0; i < m.srcs.size(); ++i) {
     const MicroOp& s = *m.srcs[i];
     if (!(m.skip_src_mask & (1u << i)) || s.kind != MicroKind::wgmma) continue;
     const Time prev = s.last[s.slot(wg * 4)];
-    if (prev != kPending) chained = std::max(chained, static_cast<double>(prev) - (m.chains - 1) * spacing);
+    if (prev == kPending) continue;
+    // In the pipe: the producer's last instruction leaves the pipe `latency - interval` before its result.
+    chained = std::max(chained, s.accumulate_in_pipe
+                                    ? static_cast<double>(prev) - s.latency + s.interval
+                                    : static_cast<double>(prev) - (m.chains - 1) * spacing);
   }
   double start = std::max(chained, wgmma_free_);
   const double busy = m.count * m.interval;

@@ -7,7 +7,8 @@ namespace tilesim::tensor {
 
 ParamSchema tensor_unit_schema() {
   ParamSchema s;
-  s.string("kind", "wgmma", "tensor unit kind: mma_sync (warp-level, Ampere) or wgmma (warp-group, Hopper)")
+  s.string("kind", "wgmma",
+           "tensor unit kind: mma_sync (warp-level, Ampere), wgmma (warp-group, Hopper) or tcgen05 (Blackwell)")
       .real("rate_f16", 4096, "dense f16/bf16 tensor FLOP per clock per SM", 0)
       .real("rate_tf32", 2048, "dense tf32 tensor FLOP per clock per SM", 0)
       .real("rate_f8", 8192, "dense f8 (e4m3/e5m2) tensor FLOP per clock per SM (0: not supported)", 0)
@@ -41,6 +42,13 @@ ParamSchema tensor_unit_schema() {
             0)
       .integer("ldmatrix_bytes", 512, "bytes one ldmatrix (x4) moves from scratch into a warp's registers", 1)
       .real("wgmma_min_latency", 13, "shortest wgmma latency (cycles): small shapes with A in registers", 1)
+      .real("tcgen05_latency", 136,
+            "tcgen05: a lone MMA's result is visible (commit, mbarrier) this many cycles after its math: "
+            "SemiAnalysis's B200 single-MMA latencies 152 / 200 / 264 = 136 + the math cycles of m64n64k16 / "
+            "m128n128k16 / m128n256k16",
+            0)
+      .real("tcgen05_smem_bytes_per_cycle", 128,
+            "tcgen05: shared-memory operand bandwidth of the tensor cores (bytes per cycle per SM)", 1)
       .real("wgmma_smem_bytes_per_cycle", 128,
             "scratch operand bandwidth of the tensor cores (bytes per cycle per SM); wgmma operands read from "
             "scratch stream at this rate",

@@ -46,6 +46,10 @@ struct MmaPlan {
   double interval = 0;  // cycles the executing tensor pipe (sub-partition or SM) is busy per instruction
   double latency = 0;   // issue to result of one instruction, unloaded
   double flops_per_instruction = 0;
+  // The accumulator lives in the tensor pipe (Blackwell tensor memory): an instruction accumulating into a
+  // result of the previous one follows it at the interval, not after its latency; the latency is what a
+  // reader of the result (commit, tcgen05.ld) waits.
+  bool accumulate_in_pipe = false;
 };
 
 /// A tensor unit kind. Implementations register with RegisterTensorUnit.

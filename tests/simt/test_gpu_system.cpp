@@ -103,6 +103,19 @@ TEST_CASE("the same tile GEMM and attention run unchanged on Ada and Turing with
   }
 }
 
+TEST_CASE("GEMM and attention run on B200's tcgen05 unit with values", "[gpu][values][tcgen05]") {
+  for (const char* w : {"gemm_ws", "attention_fwd"}) {
+    const fs::path d = fresh_dir(cat("b200_", w));
+    const Result r = run(cat("run -p b200 -p sm100_core --set workload.name=", w, " ", kSmall, " -o ", d.string()));
+    INFO(w << ": " << r.output);
+    REQUIRE(r.code == 0);
+    const auto stats = nlohmann::json::parse(slurp(d / "stats.json"));
+    CHECK(sum_stat(stats, "value_check", "elements") > 0);
+    CHECK(sum_stat(stats, "value_check", "mismatches") == 0);
+    CHECK(sum_stat(stats, "simt_sm", "wgmma_instructions") > 0);  // the SM's tensor pipe, issued as tcgen05
+  }
+}
+
 TEST_CASE("warp-specialised GEMM, attention and f64 mma carry values on H100", "[gpu][values]") {
   // gemm_fp8_scaled: its functional shape runs 2 x 1 clusters and promotes each K block's partial sum;
   // with 48-column tiles some tiles span two B scale blocks (the producer copies both, the consumers
@@ -268,6 +281,27 @@ TEST_CASE("the gpu case mappers turn reference rows into runs with one kernel pe
   gg.params["M"] = "256";
   gg.params["layout"] = "ragged";
   CHECK_THAT(std::get<std::string>(mapper("grouped_gemm")->map(gg)), Contains("layout 'ragged'"));
+
+  // tcgen05 rows run on b200 with the sm_100 layer: throughput (TS: A off the shared-memory stream); the
+  // single-MMA latency and CTA pairs are refused by name.
+  ReferenceRow tc = g;
+  tc.workload = "mma";
+  tc.preset = "b200";
+  tc.unit = "FLOP/clk/SM";
+  tc.params = {{"instr", "tcgen05"}, {"shape", "m128n64k16"}, {"dtype_in", "bf16"}, {"operands", "TS"},
+               {"cta_group", "1"}, {"mode", "throughput"}};
+  const SimCase tcc = std::get<SimCase>(mapper("mma")->map(tc));
+  CHECK(tcc.presets == std::vector<std::string>{"b200", "sm100_core"});
+  CHECK(has(tcc, "workload.operands=RS"));
+  CHECK(has(tcc, "workload.shape=m128n64k16"));
+  tc.params["cta_group"] = "2";
+  CHECK_THAT(std::get<std::string>(mapper("mma")->map(tc)), Contains("cta_group::2"));
+  tc.params["cta_group"] = "1";
+  tc.params["mode"] = "latency";
+  CHECK_THAT(std::get<std::string>(mapper("mma")->map(tc)), Contains("tcgen05_latency"));
+  tc.preset = "h800_pcie";
+  tc.params["mode"] = "throughput";
+  CHECK_THAT(std::get<std::string>(mapper("mma")->map(tc)), Contains("sm_100"));
 
   // Attention rows: 128 query rows per program and the most key rows (a multiple of 16, up to 128) whose
   // Q tile and two stages of K and V fit the scratch: 128 for head dim 128; for 256, 2 x 256 x (128 + 4 x 80)

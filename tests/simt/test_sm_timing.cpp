@@ -238,6 +238,23 @@ TEST_CASE("with wgmma_paused_by issue, uniform loop bookkeeping does not lengthe
   CHECK(c <= 13.0 * 1.01);
 }
 
+TEST_CASE("a tcgen05 chain accumulating in tensor memory runs at the interval, not the latency",
+          "[sm][timing][tcgen05]") {
+  // B200 rates: m128n128k16 bf16 = 2 x 128 x 128 x 16 / 8192 = 64 cycles of pipe; its result is visible
+  // 136 cycles after it leaves the pipe (200 in all). Chained into one TMEM accumulator, N MMAs take
+  // about N x 64 cycles; the register-accumulator rule would take N x 200.
+  core::LaunchArgs a;
+  const int iters = 2000;  // the copies in and the last result out add about 700 cycles in all
+  a.scalars = {{"MI", 128}, {"NI", 128}, {"KI", 16}, {"NB", 1}, {"ITERS", iters}};
+  simt_test::RigOptions o = fast_memory();
+  o.tensor = {{"kind", "tcgen05"}, {"rate_f16", "8192"}, {"tcgen05_latency", "136"}};
+  o.sm = {{"wgmma_paused_by", "none"}};
+  simt_test::SmRig rig(kMmaChain, "mma_ss", a, o);
+  const double c = per_iteration(rig, iters);
+  CHECK(c >= 64.0);
+  CHECK(c <= 64.0 * 1.02);
+}
+
 TEST_CASE("independent chains of several programs share the tensor pipe at its rate", "[sm][timing][wgmma]") {
   // 4 programs on one SM, each a chain of m64n64k16 (32 cycles of pipe each): the pipe is the limit,
   // so four chains take 4 x 32 cycles per iteration, not 32.

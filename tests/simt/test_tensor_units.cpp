@@ -143,6 +143,43 @@ TEST_CASE("mma.sync on Turing is 16 bytes deep: m16n8k8 f16, m8n8k16 i8", "[tens
   CHECK(u->plan(i8).inst_k == 16);
 }
 
+TEST_CASE("tcgen05: latency = tcgen05_latency + math, SS operands stream at 128 B/clk, TMEM accumulates in pipe",
+          "[tensor][tcgen05]") {
+  // B200 (SemiAnalysis microbench-blackwell, calibration.csv): single-MMA latency 152 / 200 / 264 cycles for
+  // m64n64k16 / m128n128k16 / m128n256k16 bf16 at 8192 FLOP/clk/SM; m128n64k16 SS 5399 FLOP/clk (operand
+  // bound), TS 8068 (compute bound).
+  auto u = unit({{"kind", "tcgen05"}, {"rate_f16", "8192"}, {"tcgen05_latency", "136"},
+                 {"tcgen05_smem_bytes_per_cycle", "128"}});
+  const std::int64_t shapes[][2] = {{64, 64}, {128, 128}, {128, 256}};
+  // m64n64k16 SS streams 4 KiB of operands (32 cycles) for 16 of math: its interval is 32, which is what
+  // the 5 MMAs in flight it needs to saturate say (152 / 32 rounded up; 4 and 3 for the others).
+  const double latency[] = {152, 200, 264}, interval[] = {32, 64, 128};
+  for (int i = 0; i < 3; ++i) {
+    CAPTURE(shapes[i][0], shapes[i][1]);
+    const MmaPlan p = u->plan(req(shapes[i][0], shapes[i][1], 16, false));
+    CHECK(p.scope == MmaScope::warpgroup);
+    CHECK(p.accumulate_in_pipe);
+    CHECK(p.instructions_per_warp == 1);
+    CHECK(p.interval == Approx(interval[i]));
+    CHECK(p.latency == Approx(latency[i]));
+  }
+  // m128n64k16: 32 cycles of math; SS streams 4 KiB of A + 2 KiB of B = 48 cycles (8192 x 32 / 48 = 5461
+  // FLOP/clk against the measured 5399); TS (A in TMEM) only B: compute-bound.
+  CHECK(u->plan(req(128, 64, 16, false)).interval == Approx(48));
+  CHECK(u->plan(req(128, 64, 16, true)).interval == Approx(32));
+  CHECK(u->plan(req(128, 64, 16, true)).instruction == "tcgen05.mma.m128n64k16.f16.TS");
+  // A 256 x 512 tile: 2 row blocks x 2 column chunks per K step.
+  CHECK(u->plan(req(256, 512, 32, false)).instructions_per_warp == 2 * 2 * 2);
+  // f64 has no tcgen05 kind: warp-level DMMA. B from registers is refused by name.
+  MmaRequest f64 = req(64, 64, 16, false);
+  f64.a = f64.b = f64.acc = isa::DType::f64;
+  auto dmma = unit({{"kind", "tcgen05"}, {"rate_f64", "128"}});
+  CHECK(dmma->plan(f64).scope == MmaScope::warp);
+  MmaRequest breg = req(128, 64, 16, false);
+  breg.b_in_registers = true;
+  CHECK_THROWS_WITH(u->plan(breg), Catch::Matchers::Contains("B must be in shared memory"));
+}
+
 TEST_CASE("warps split an output to minimise instructions, squarest first", "[tensor][mma_sync]") {
   CHECK(split_warps(128, 128, 4, 16, 8).wm == 2);
   CHECK(split_warps(128, 128, 4, 16, 8).wn == 2);
