@@ -11,8 +11,6 @@ namespace {
 const RegisterTensorUnit<MmaSyncUnit> kRegistration(
     "mma_sync", "warp-level mma.sync on each sub-partition's tensor core; scratch operands via ldmatrix");
 
-std::int64_t cdiv(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
-double dtype_bytes(isa::DType t) { return isa::bits(t == isa::DType::f32 ? isa::DType::tf32 : t) / 8.0; }
 }  // namespace
 
 WarpGrid split_warps(std::int64_t m, std::int64_t n, std::uint32_t warps, int inst_m, int inst_n) {
@@ -36,10 +34,7 @@ WarpGrid split_warps(std::int64_t m, std::int64_t n, std::uint32_t warps, int in
 
 MmaPlan plan_mma_sync(const MmaRequest& r, const ParamValues& p, std::uint32_t sub_partitions) {
   const isa::DType in = isa::bits(r.a) >= isa::bits(r.b) ? r.a : r.b;
-  const double rate_sm = section_rate(p, in);
-  if (rate_sm <= 0)
-    throw ConfigError(cat("core.tensor: no tensor rate for operand dtype ", isa::dtype_name(in),
-                          " (set the matching core.tensor.rate_* parameter)"));
+  const double rate_sm = required_rate(p, in);
   // f64 (DMMA) is mma.sync-only (wgmma has no f64 variant), so the legacy-path fraction does not apply to
   // it: its rate_f64 is the rate of mma.sync itself.
   const bool f64 = in == isa::DType::f64;
@@ -71,8 +66,8 @@ MmaPlan plan_mma_sync(const MmaRequest& r, const ParamValues& p, std::uint32_t s
   plan.interval = plan.flops_per_instruction / rate_sp + acc_cycles;
   plan.latency = std::max(p.real("sync_latency") + acc_cycles, plan.interval);
   plan.operand_load_bytes = static_cast<std::uint32_t>(p.integer("ldmatrix_bytes"));
-  const double a_bytes = r.a_in_registers ? 0 : static_cast<double>(tm) * static_cast<double>(r.k) * dtype_bytes(r.a);
-  const double b_bytes = r.b_in_registers ? 0 : static_cast<double>(tn) * static_cast<double>(r.k) * dtype_bytes(r.b);
+  const double a_bytes = r.a_in_registers ? 0 : static_cast<double>(tm) * static_cast<double>(r.k) * element_bytes(r.a);
+  const double b_bytes = r.b_in_registers ? 0 : static_cast<double>(tn) * static_cast<double>(r.k) * element_bytes(r.b);
   plan.operand_loads_a = static_cast<std::uint64_t>(std::ceil(a_bytes / plan.operand_load_bytes));
   plan.operand_loads_per_warp =
       plan.operand_loads_a + static_cast<std::uint64_t>(std::ceil(b_bytes / plan.operand_load_bytes));

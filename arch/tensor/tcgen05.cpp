@@ -20,9 +20,6 @@ namespace tilesim::tensor {
 
 namespace {
 
-std::int64_t cdiv(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
-double dtype_bytes(isa::DType t) { return isa::bits(t == isa::DType::f32 ? isa::DType::tf32 : t) / 8.0; }
-
 class Tcgen05Unit final : public TensorUnit {
  public:
   explicit Tcgen05Unit(const TensorUnitContext& ctx) : params_(ctx.params), sub_partitions_(ctx.sub_partitions) {}
@@ -33,10 +30,7 @@ class Tcgen05Unit final : public TensorUnit {
     const isa::DType in = isa::bits(r.a) >= isa::bits(r.b) ? r.a : r.b;
     // tcgen05.mma has no f64 kind: FP64 tensor work is warp-level DMMA (mma.sync .f64), as on Hopper.
     if (in == isa::DType::f64) return plan_mma_sync(r, params_, sub_partitions_);
-    const double rate = section_rate(params_, in);
-    if (rate <= 0)
-      throw ConfigError(cat("core.tensor: no tensor rate for operand dtype ", isa::dtype_name(in),
-                            " (set the matching core.tensor.rate_* parameter)"));
+    const double rate = required_rate(params_, in);
     if (r.b_in_registers)
       throw ConfigError("core.tensor.kind tcgen05: B must be in shared memory (tcgen05.mma reads B from SMEM only)");
     // One MMA covers up to 128 rows (M = 64 or 128 for cta_group::1) and 256 columns in steps of 16 (8 for
@@ -58,8 +52,8 @@ class Tcgen05Unit final : public TensorUnit {
         static_cast<std::uint64_t>(cdiv(r.m, inst_m) * n_chunks * cdiv(r.k, plan.inst_k));
     plan.flops_per_instruction = 2.0 * static_cast<double>(inst_m * inst_n * plan.inst_k);
     const double compute = plan.flops_per_instruction / rate;
-    double operand_bytes = static_cast<double>(plan.inst_k * inst_n) * dtype_bytes(r.b);
-    if (!r.a_in_registers) operand_bytes += static_cast<double>(inst_m * plan.inst_k) * dtype_bytes(r.a);
+    double operand_bytes = static_cast<double>(plan.inst_k * inst_n) * element_bytes(r.b);
+    if (!r.a_in_registers) operand_bytes += static_cast<double>(inst_m * plan.inst_k) * element_bytes(r.a);
     const double operands = operand_bytes / params_.real("tcgen05_smem_bytes_per_cycle");
     plan.interval = std::max(compute, operands);
     // The operand fetch of a lone MMA hides in the fixed part: m64n64k16 SS streams 4 KiB (32 cycles) but

@@ -75,6 +75,16 @@ double section_rate(const ParamValues& p, isa::DType in) {
   }
 }
 
+double required_rate(const ParamValues& p, isa::DType in) {
+  const double rate = section_rate(p, in);
+  if (rate <= 0)
+    throw ConfigError(cat("core.tensor: no tensor rate for operand dtype ", isa::dtype_name(in),
+                          " (set the matching core.tensor.rate_* parameter)"));
+  return rate;
+}
+
+double element_bytes(isa::DType t) { return isa::bits(t == isa::DType::f32 ? isa::DType::tf32 : t) / 8.0; }
+
 int instruction_k(isa::DType in) {
   const int b = isa::bits(in == isa::DType::f32 ? isa::DType::tf32 : in);
   return 256 / b;

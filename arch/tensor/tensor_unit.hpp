@@ -87,6 +87,11 @@ std::unique_ptr<TensorUnit> make_tensor_unit(const TensorUnitContext& ctx, const
 
 /// The per-SM dense rate for dtype `in` from the section's rate parameters (shared by all kinds).
 double section_rate(const ParamValues& p, isa::DType in);
+/// section_rate, or a ConfigError naming the rate parameter to set when the dtype has none.
+double required_rate(const ParamValues& p, isa::DType in);
+/// Bytes per element of an mma operand (f32 operands run as tf32).
+double element_bytes(isa::DType t);
+inline std::int64_t cdiv(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 /// Instruction K for an operand dtype: 32 bytes of K per instruction (16 for 16-bit, 8 for tf32, 32 for
 /// 8-bit, 64 for 4-bit, 4 for f64: DMMA m8n8k4), as PTX mma/wgmma shapes are.
 int instruction_k(isa::DType in);

@@ -19,9 +19,6 @@ namespace tilesim::tensor {
 
 namespace {
 
-std::int64_t cdiv(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
-double dtype_bytes(isa::DType t) { return isa::bits(t == isa::DType::f32 ? isa::DType::tf32 : t) / 8.0; }
-
 class WgmmaUnit final : public TensorUnit {
  public:
   explicit WgmmaUnit(const TensorUnitContext& ctx) : params_(ctx.params), sub_partitions_(ctx.sub_partitions) {}
@@ -33,10 +30,7 @@ class WgmmaUnit final : public TensorUnit {
     // PTX has no f64 wgmma (wgmma.mma_async takes f16, bf16, tf32, e4m3/e5m2, s8/u8, b1): Hopper runs FP64
     // tensor work as warp-level DMMA (mma.sync .f64 m8n8k4, m16n8k4/k8/k16), as a compiler lowers it.
     if (r.warps % 4 != 0 || in == isa::DType::f64) return plan_mma_sync(r, params_, sub_partitions_);
-    const double rate = section_rate(params_, in);
-    if (rate <= 0)
-      throw ConfigError(cat("core.tensor: no tensor rate for operand dtype ", isa::dtype_name(in),
-                            " (set the matching core.tensor.rate_* parameter)"));
+    const double rate = required_rate(params_, in);
     const std::int64_t groups = r.warps / 4;
     const std::int64_t rows_per_group = cdiv(r.m, groups);
     const std::int64_t n_chunks = cdiv(r.n, 256);
@@ -52,8 +46,8 @@ class WgmmaUnit final : public TensorUnit {
         static_cast<std::uint64_t>(cdiv(rows_per_group, 64) * n_chunks * cdiv(r.k, plan.inst_k));
     plan.flops_per_instruction = 2.0 * 64 * plan.inst_n * plan.inst_k;
     const double compute = plan.flops_per_instruction / rate;
-    double operand_bytes = static_cast<double>(plan.inst_k) * plan.inst_n * dtype_bytes(r.b);
-    if (!r.a_in_registers) operand_bytes += 64.0 * plan.inst_k * dtype_bytes(r.a);
+    double operand_bytes = static_cast<double>(plan.inst_k) * plan.inst_n * element_bytes(r.b);
+    if (!r.a_in_registers) operand_bytes += 64.0 * plan.inst_k * element_bytes(r.a);
     const double operands = operand_bytes / params_.real("wgmma_smem_bytes_per_cycle");
     plan.interval = std::max(compute, operands);
     plan.latency = std::max(plan.interval, params_.real("wgmma_min_latency"));
