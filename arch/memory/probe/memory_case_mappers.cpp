@@ -262,8 +262,8 @@ class StreamMapper final : public CaseMapper {
     switch (src) {
       case Source::gpu_stream: {
         // gpu-stream: one double per thread (vector x 8 B), grid = N / blockSize blocks, 2 blocks per SM;
-        // occupancy = 2 x blockSize / the SM's resident threads (2048 on GA100/GH100, 1536 on Ada). Its arrays hold 128 Mi + 2 doubles each (max_buffer_size in
-        // gpu-stream/main.cu): the row's 1 GiB plus 16 B, so consecutive 2 MiB-aligned allocations lie
+        // occupancy = 2 x blockSize / the SM's resident threads (2048 on GA100/GH100, 1536 on Ada). Its
+        // arrays hold 128 Mi + 2 doubles each (max_buffer_size in gpu-stream/main.cu): the row's 1 GiB plus 16 B, so consecutive 2 MiB-aligned allocations lie
         // 1 GiB + 2 MiB apart, as the stream probe places them.
         if (!row.has_param("occupancy")) return std::string("gpu-stream rows state an occupancy");
         const double occupancy = row.param_fraction("occupancy");
@@ -336,8 +336,8 @@ class StreamMapper final : public CaseMapper {
         }
         // A grid-stride read loop (the dissection paper's float4 kernels, the B200 survey, Chips and
         // Cheese): assumed 4 loads in flight per thread; the stated blocks all resident (256 threads each,
-        // assumed), else as many blocks of 1024 threads per SM as fit (2 on GA100/GH100). Footprints not stated: 2 MiB for level l2 (inside
-        // every preset's L2 partition), 1 GiB otherwise.
+        // assumed), else as many blocks of 1024 threads per SM as fit (2 on GA100/GH100). Footprints not
+        // stated: 2 MiB for level l2 (inside every preset's L2 partition), 1 GiB otherwise.
         const bool l2 = level == "l2";
         const double footprint = row.has_param("footprint") ? row.param_bytes("footprint") : (l2 ? 2.0 : 1024.0) * (1 << 20);
         set(c, "access_bytes", bytes_text(4.0 * vector));
